@@ -1,0 +1,335 @@
+//! True-peak detection: the peaks of the reconstructed continuous signal, found by a 2x
+//! coarse scan and refined to 1/16 of a sample around every candidate.
+//!
+//! Why not plain 4x oversampling as in BS.1770 Annex 2: its 48-tap table under-reads by up to
+//! 0.65 dB near 20 kHz and its grid misses peaks that fall between oversampled points by up to
+//! 0.56 dB. Here the continuous signal is reconstructed with a 32-tap Kaiser-windowed sinc
+//! (flat to 0.4535·fs), evaluated everywhere at the half-sample points (one FIR per sample,
+//! vectorised), and only around local maxima of that 2x grid that could matter is it refined:
+//! a hill climb on the 1/16-sample table, then a parabola through the three best points.
+//! The worst reading error for a sine on the grid of 1/16 sample is below 0.001 dB; the
+//! remaining error is the filter's passband ripple (see the accuracy tests).
+//!
+//! A peak between grid points is at most a quarter sample from the nearest one, so for content
+//! up to fs/2 it is at most 3 dB above the largest grid value next to it. Local maxima whose
+//! grid value is more than 3 dB below the sink's [`PeakSink::gate`] therefore cannot matter and
+//! are skipped, and a whole chunk is skipped when nothing in it reaches that level.
+
+use super::interpolator::{InterpolationTable, HALF_PHASE, PHASES, TAPS, TAPS_BEFORE};
+use super::simd::{Kernel, GROUP};
+
+/// Samples per internal chunk (a multiple of [`GROUP`]).
+const CHUNK: usize = 256;
+/// Samples per stretch that the scan skips at once when nothing in it can reach the gate.
+const SUB_BLOCK: usize = 8;
+/// Past samples kept in front of each chunk: the FIR window plus the refinement's reach.
+const HISTORY: usize = 48;
+/// Output delay of the coarse scan in samples: the half point `m + 0.5` needs `x[m + DELAY]`.
+const DELAY: i64 = (TAPS / 2) as i64;
+/// Fine steps per grid step of the 2x scan.
+const FINE_PER_GRID: i64 = (PHASES / 2) as i64;
+/// The most a peak can exceed the nearest 2x grid values (3 dB, for a tone at fs/2).
+const GATE_MARGIN: f32 = std::f32::consts::SQRT_2;
+/// `1 / GATE_MARGIN`, to scale the gate without a division per stretch.
+const INV_GATE_MARGIN: f32 = std::f32::consts::FRAC_1_SQRT_2;
+/// Inputs smaller than this (−400 dBFS) enter the filter as zero, so no subnormal reaches it.
+const FLUSH_BELOW: f32 = 1e-20;
+
+/// Receives the inter-sample peaks the detector finds.
+pub trait PeakSink {
+    /// Peaks below this linear level are of no use to the sink and need not be refined.
+    fn gate(&self) -> f32;
+    /// A refined peak of `value` (linear, absolute) located just after sample index `at`.
+    fn peak(&mut self, at: i64, value: f32);
+}
+
+/// Streaming true-peak detector for one channel. Allocates only in [`TruePeakDetector::new`].
+#[derive(Clone, Debug)]
+pub struct TruePeakDetector {
+    table: InterpolationTable,
+    kernel: Kernel,
+    /// `buf[b]` holds sample `chunk_start - HISTORY + b`; padded for whole FIR groups.
+    buf: Vec<f32>,
+    /// The coarse half-sample values of the current chunk.
+    coarse: Vec<f32>,
+    /// Index of the next input sample (also the start of the next chunk).
+    next_index: i64,
+    /// The two latest values of the 2x grid sequence, oldest first.
+    grid_prev: [f32; 2],
+    /// Largest |value| on the 2x grid since the last [`TruePeakDetector::take_coarse_max`].
+    coarse_max: f32,
+}
+
+impl Default for TruePeakDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TruePeakDetector {
+    /// A detector using the fastest kernel this CPU supports.
+    pub fn new() -> Self {
+        Self::with_kernel(Kernel::detect())
+    }
+
+    /// A detector using the given kernel (the tests use this to exercise the portable one).
+    pub fn with_kernel(kernel: Kernel) -> Self {
+        Self {
+            table: InterpolationTable::new(),
+            kernel,
+            buf: vec![0.0; HISTORY + CHUNK],
+            coarse: vec![0.0; CHUNK],
+            next_index: 0,
+            grid_prev: [0.0; 2],
+            coarse_max: 0.0,
+        }
+    }
+
+    /// The kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Forgets the signal history, as if the input had been silent forever (a new stream).
+    pub fn clear(&mut self) {
+        self.buf.fill(0.0);
+        self.next_index = 0;
+        self.grid_prev = [0.0; 2];
+        self.coarse_max = 0.0;
+    }
+
+    /// The largest half-sample value of the 2x grid seen since the last call, and resets it.
+    /// Cheap and never above the true peak by more than the filter ripple, but up to 3 dB
+    /// below it for content near fs/2: good for a meter's moving bar, not for its numbers.
+    pub fn take_coarse_max(&mut self) -> f32 {
+        std::mem::take(&mut self.coarse_max)
+    }
+
+    /// Index that the next input sample will get (samples counted since the last `clear`).
+    pub fn next_index(&self) -> i64 {
+        self.next_index
+    }
+
+    /// Feeds samples of any count. Peaks are reported with a delay of `TAPS / 2` samples.
+    /// Non-finite input is treated as silence (count it before calling).
+    pub fn process(&mut self, input: &[f32], sink: &mut impl PeakSink) {
+        for piece in input.chunks(CHUNK) {
+            let len = piece.len();
+            for (dst, &s) in self.buf[HISTORY..HISTORY + len].iter_mut().zip(piece) {
+                // `&`, not `&&`: no branch, so the copy vectorises.
+                *dst = if s.is_finite() & (s.abs() >= FLUSH_BELOW) {
+                    s
+                } else {
+                    0.0
+                };
+            }
+            self.scan(len, sink);
+            self.buf.copy_within(len..len + HISTORY, 0);
+            self.next_index += len as i64;
+        }
+    }
+
+    /// Runs the coarse scan over the chunk in `buf[HISTORY..HISTORY + len]` and refines the
+    /// candidates.
+    fn scan(&mut self, len: usize, sink: &mut impl PeakSink) {
+        let n_out = len.div_ceil(GROUP) * GROUP;
+        // Half point m + 0.5 for m = chunk_start - DELAY + r reads x[m - TAPS_BEFORE ..].
+        let first_tap = HISTORY - DELAY as usize - TAPS_BEFORE;
+        self.kernel.fir(
+            self.table.row(HALF_PHASE),
+            &self.buf[first_tap..],
+            &mut self.coarse[..n_out],
+        );
+        let samples = HISTORY - DELAY as usize;
+        let chunk_start = self.next_index;
+        let mut lanes_max = [0.0f32; SUB_BLOCK];
+        for g0 in (0..len).step_by(SUB_BLOCK) {
+            let end = (g0 + SUB_BLOCK).min(len);
+            // A local maximum must reach the threshold itself, so a stretch whose values (and
+            // the carried grid value) all stay below it holds no candidate.
+            let threshold = sink.gate() * INV_GATE_MARGIN;
+            let coarse = &self.coarse[g0..end];
+            let at_sample = &self.buf[samples + g0..samples + end];
+            let reaches = group_reaches(coarse, at_sample, threshold, &mut lanes_max);
+            if self.grid_prev[1] < threshold && !reaches {
+                self.grid_prev = [at_sample[end - g0 - 1].abs(), coarse[end - g0 - 1].abs()];
+                continue;
+            }
+            for r in g0..end {
+                let m = chunk_start - DELAY + r as i64;
+                let sample = self.buf[samples + r].abs();
+                self.push(2 * m, sample, chunk_start, sink);
+                let half = self.coarse[r].abs();
+                self.push(2 * m + 1, half, chunk_start, sink);
+            }
+        }
+        self.coarse_max = lanes_max.iter().fold(self.coarse_max, |m, &v| m.max(v));
+    }
+
+    /// Appends grid value `v` at grid index `j` and refines grid point `j - 1` if it is a local
+    /// maximum that can reach the sink's gate.
+    #[inline]
+    fn push(&mut self, j: i64, v: f32, chunk_start: i64, sink: &mut impl PeakSink) {
+        let [a, b] = self.grid_prev;
+        if b > a && b >= v && b * GATE_MARGIN >= sink.gate() {
+            let (at, value) = self.refine(j - 1, [a, b, v], chunk_start);
+            sink.peak(at, value);
+        }
+        self.grid_prev = [b, v];
+    }
+
+    /// Finds the continuous peak within half a sample of grid point `j` (value `abc[1]`, with
+    /// its grid neighbours), returning the sample index before it and its level.
+    fn refine(&self, j: i64, abc: [f32; 3], chunk_start: i64) -> (i64, f32) {
+        let [a, b, c] = abc;
+        let centre = j * FINE_PER_GRID;
+        let (lo, hi) = (centre - FINE_PER_GRID, centre + FINE_PER_GRID);
+        let start = centre + (FINE_PER_GRID as f32 * vertex_offset(a, b, c)).round() as i64;
+
+        let eval = |q: i64| self.eval_fine(q, chunk_start);
+        let mut q = start;
+        let (mut left, mut mid, mut right) = (eval(q - 1), eval(q), eval(q + 1));
+        for _ in 0..FINE_PER_GRID {
+            if left > mid && q - 1 > lo {
+                q -= 1;
+                (right, mid, left) = (mid, left, eval(q - 1));
+            } else if right > mid && q + 1 < hi {
+                q += 1;
+                (left, mid, right) = (mid, right, eval(q + 1));
+            } else {
+                break;
+            }
+        }
+        let p = vertex_offset(left, mid, right);
+        let peak = mid - 0.25 * (left - right) * p;
+        (q.div_euclid(PHASES as i64), peak.max(mid).max(b))
+    }
+
+    /// |y(q / PHASES)|, the reconstructed signal at fine index `q` (absolute).
+    #[inline]
+    fn eval_fine(&self, q: i64, chunk_start: i64) -> f32 {
+        let m = q.div_euclid(PHASES as i64);
+        let phase = q.rem_euclid(PHASES as i64) as usize;
+        let b = (m - chunk_start + HISTORY as i64) as usize;
+        if phase == 0 {
+            self.buf[b].abs()
+        } else {
+            let taps = &self.buf[b - TAPS_BEFORE..];
+            self.kernel.dot(self.table.row(phase), taps).abs()
+        }
+    }
+}
+
+/// Offset of the parabola's vertex through (−1, a), (0, b), (1, c), clamped to ±0.5; zero when
+/// the three points do not bend downwards.
+#[inline]
+fn vertex_offset(a: f32, b: f32, c: f32) -> f32 {
+    let bend = a - 2.0 * b + c;
+    if bend < 0.0 {
+        (0.5 * (a - c) / bend).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    }
+}
+
+/// Whether any |value| of two stretches of at most [`SUB_BLOCK`] values reaches `threshold`,
+/// folding |a| into `lanes_max` on the way. A whole stretch takes a fixed-size, branch-free
+/// path (vector compares and a mask test, no serial dependency between lanes).
+#[inline]
+fn group_reaches(a: &[f32], b: &[f32], threshold: f32, lanes_max: &mut [f32; SUB_BLOCK]) -> bool {
+    match (<&[f32; SUB_BLOCK]>::try_from(a), <&[f32; SUB_BLOCK]>::try_from(b)) {
+        (Ok(a), Ok(b)) => {
+            let mut hit = [false; SUB_BLOCK];
+            for k in 0..SUB_BLOCK {
+                let (x, y) = (a[k].abs(), b[k].abs());
+                lanes_max[k] = if x > lanes_max[k] { x } else { lanes_max[k] };
+                hit[k] = (x >= threshold) | (y >= threshold);
+            }
+            hit.iter().fold(false, |any, &h| any | h)
+        }
+        _ => {
+            let a_max = max_abs(a);
+            lanes_max[0] = lanes_max[0].max(a_max);
+            a_max.max(max_abs(b)) >= threshold
+        }
+    }
+}
+
+/// Largest absolute value of a slice (0 for an empty one); written to vectorise.
+#[inline]
+pub fn max_abs(x: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            let a = c[k].abs();
+            lanes[k] = if a > lanes[k] { a } else { lanes[k] };
+        }
+    }
+    let mut m = lanes.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
+    for &v in chunks.remainder() {
+        let a = v.abs();
+        m = if a > m { a } else { m };
+    }
+    m
+}
+
+/// A [`PeakSink`] that only keeps the highest peak: the simplest true-peak meter.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MaxPeak {
+    /// Highest peak so far (linear).
+    pub max: f32,
+}
+
+impl PeakSink for MaxPeak {
+    fn gate(&self) -> f32 {
+        self.max
+    }
+    fn peak(&mut self, _at: i64, value: f32) {
+        if value > self.max {
+            self.max = value;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(fs: f64, f: f64, amp: f64, phase: f64, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (amp * (2.0 * std::f64::consts::PI * f * i as f64 / fs + phase).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn a_sine_reads_its_amplitude_at_its_worst_phase() {
+        // 19 kHz at 44.1 kHz with the crest half-way between two samples.
+        let fs = 44_100.0;
+        let x = sine(fs, 19_000.0, 0.5, 0.3, 8192);
+        let mut det = TruePeakDetector::new();
+        let mut sink = MaxPeak::default();
+        det.process(&x[..4096], &mut sink);
+        sink = MaxPeak::default();
+        det.process(&x[4096..], &mut sink);
+        let err_db = 20.0 * (sink.max as f64 / 0.5).log10();
+        assert!(err_db.abs() < 0.05, "error {err_db} dB");
+    }
+
+    #[test]
+    fn silence_and_non_finite_input_read_zero() {
+        let mut det = TruePeakDetector::new();
+        let mut sink = MaxPeak::default();
+        det.process(&[0.0, f32::NAN, f32::INFINITY, -f32::INFINITY, 1e-39, 0.0], &mut sink);
+        det.process(&[0.0; 100], &mut sink);
+        assert_eq!(sink.max, 0.0);
+    }
+
+    #[test]
+    fn max_abs_finds_the_largest_magnitude() {
+        let mut x = vec![0.1f32; 37];
+        x[35] = -0.9;
+        assert_eq!(max_abs(&x), 0.9);
+        assert_eq!(max_abs(&[]), 0.0);
+    }
+}

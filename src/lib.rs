@@ -1,0 +1,2 @@
+//! Stemcheck: stem-export metering.
+pub mod dsp;
