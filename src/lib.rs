@@ -1,2 +1,3 @@
 //! Stemcheck: stem-export metering.
 pub mod dsp;
+pub mod sync;

@@ -1,5 +1,12 @@
 //! Signal analysis with no plugin-framework types: usable from the plugin, tests and tools.
 
+pub mod bus_meter;
+pub mod channel_meter;
+pub mod correlation;
+pub mod events;
 pub mod interpolator;
+pub mod level;
+pub mod pass;
 pub mod simd;
+pub mod snapshot;
 pub mod true_peak;

@@ -1,0 +1,3 @@
+//! Lock-free sharing between the audio thread and its readers.
+
+pub mod seqlock;
