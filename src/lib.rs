@@ -1,3 +1,13 @@
-//! Stemcheck: stem-export metering.
+//! Stemcheck: stem-export metering as a CLAP and VST3 plugin.
+//!
+//! [`dsp`] holds the meters with no plugin-framework types (tests and tools use it directly),
+//! [`sync`] the lock-free publication, and [`plugin`] wires both to nice-plug.
+
 pub mod dsp;
+pub mod plugin;
 pub mod sync;
+
+pub use plugin::Stemcheck;
+
+nice_plug::nice_export_clap!(plugin::Stemcheck);
+nice_plug::nice_export_vst3!(plugin::Stemcheck);

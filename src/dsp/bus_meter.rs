@@ -22,7 +22,9 @@ pub struct MeterSettings {
 
 impl Default for MeterSettings {
     fn default() -> Self {
-        Self { tp_ceiling_db: -1.0 }
+        Self {
+            tp_ceiling_db: -1.0,
+        }
     }
 }
 
@@ -73,7 +75,9 @@ impl BusMeter {
         if settings != self.settings {
             self.settings = settings;
             let ceiling = from_db(settings.tp_ceiling_db);
-            self.channels.iter_mut().for_each(|c| c.set_ceiling(ceiling));
+            self.channels
+                .iter_mut()
+                .for_each(|c| c.set_ceiling(ceiling));
         }
     }
 
@@ -107,17 +111,17 @@ impl BusMeter {
             meter.process(samples.as_ref(), start, decay);
         }
         if let [left, right, ..] = block {
-            self.correlation
-                .add(left.as_ref(), right.as_ref(), len as f64 / self.sample_rate as f64);
+            self.correlation.add(
+                left.as_ref(),
+                right.as_ref(),
+                len as f64 / self.sample_rate as f64,
+            );
         }
         self.playing = transport.playing;
-        self.position = transport.pos_samples.map(|p| {
-            if transport.playing {
-                p + len as i64
-            } else {
-                p
-            }
-        });
+        self.position =
+            transport
+                .pos_samples
+                .map(|p| if transport.playing { p + len as i64 } else { p });
         self.blocks += 1;
     }
 
@@ -139,8 +143,11 @@ impl BusMeter {
             blocks: self.blocks,
             ..Default::default()
         };
-        let (mut clips, mut overs, mut flats) =
-            (EventLog::default(), EventLog::default(), EventLog::default());
+        let (mut clips, mut overs, mut flats) = (
+            EventLog::default(),
+            EventLog::default(),
+            EventLog::default(),
+        );
         for (c, meter) in self.channels.iter().enumerate() {
             let r = meter.readings();
             s.sample_peak[c] = r.sample_peak;

@@ -86,7 +86,10 @@ impl ChannelMeter {
     pub fn new(ceiling: f32) -> Self {
         Self {
             detector: TruePeakDetector::new(),
-            tp: TruePeakHold { ceiling, ..Default::default() },
+            tp: TruePeakHold {
+                ceiling,
+                ..Default::default()
+            },
             sample_peak: 0.0,
             sample_peak_display: 0.0,
             true_peak_display: 0.0,
@@ -109,7 +112,10 @@ impl ChannelMeter {
     pub fn reset(&mut self) {
         let ceiling = self.tp.ceiling;
         let detector = std::mem::take(&mut self.detector);
-        *self = Self { detector, ..Self::new(ceiling) };
+        *self = Self {
+            detector,
+            ..Self::new(ceiling)
+        };
     }
 
     /// Clears readings and the filter history (a new stream, e.g. after reactivation).
@@ -153,7 +159,8 @@ impl ChannelMeter {
                     && a >= FLAT_TOP_FLOOR
                     && a >= self.sample_peak * FLAT_TOP_NEAR_PEAK
                 {
-                    self.flat_tops.record(pos(k + 1 - FLAT_TOP_MIN_RUN as usize));
+                    self.flat_tops
+                        .record(pos(k + 1 - FLAT_TOP_MIN_RUN as usize));
                 }
             } else {
                 self.run_value = v;
@@ -167,9 +174,7 @@ impl ChannelMeter {
         self.detector.process(x, &mut self.tp);
         let coarse = self.detector.take_coarse_max();
         self.sample_peak_display = (self.sample_peak_display * decay).max(block_max);
-        self.true_peak_display = (self.true_peak_display * decay)
-            .max(coarse)
-            .max(block_max);
+        self.true_peak_display = (self.true_peak_display * decay).max(coarse).max(block_max);
     }
 
     /// The current readings.
@@ -226,7 +231,11 @@ mod tests {
     #[test]
     fn non_finite_samples_are_counted_and_do_not_poison_the_levels() {
         let mut m = ChannelMeter::new(1.0);
-        m.process(&[0.25, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY], None, 1.0);
+        m.process(
+            &[0.25, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY],
+            None,
+            1.0,
+        );
         m.process(&[0.0; 64], None, 1.0);
         let r = m.readings();
         assert_eq!(r.non_finite, 3);

@@ -49,10 +49,24 @@ mod tests {
         log.record(Some(10));
         log.record(None);
         log.record(Some(30));
-        assert_eq!(log, EventLog { count: 3, first: Some(10), last: Some(30) });
+        assert_eq!(
+            log,
+            EventLog {
+                count: 3,
+                first: Some(10),
+                last: Some(30)
+            }
+        );
         let mut other = EventLog::default();
         other.record(Some(5));
         log.merge(&other);
-        assert_eq!(log, EventLog { count: 4, first: Some(5), last: Some(30) });
+        assert_eq!(
+            log,
+            EventLog {
+                count: 4,
+                first: Some(5),
+                last: Some(30)
+            }
+        );
     }
 }

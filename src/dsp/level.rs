@@ -64,6 +64,9 @@ mod tests {
         assert_eq!(c(-3.0), WindowStatus::In);
         assert_eq!(c(-2.99), WindowStatus::Over);
         assert_eq!(c(-6.01), WindowStatus::Under);
-        assert_eq!(WindowStatus::classify(None, -6.0, -3.0), WindowStatus::Under);
+        assert_eq!(
+            WindowStatus::classify(None, -6.0, -3.0),
+            WindowStatus::Under
+        );
     }
 }

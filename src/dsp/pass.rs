@@ -71,7 +71,10 @@ mod tests {
     use super::*;
 
     fn play(pos: i64) -> TransportState {
-        TransportState { playing: true, pos_samples: Some(pos) }
+        TransportState {
+            playing: true,
+            pos_samples: Some(pos),
+        }
     }
 
     #[test]
@@ -80,8 +83,18 @@ mod tests {
         assert!(!t.on_block(play(0), 100));
         assert!(!t.on_block(play(100), 100));
         assert!(!t.on_block(TransportState::default(), 100));
-        assert!(!t.on_block(play(200), 100), "resuming where it stopped continues the pass");
-        assert_eq!(t.range(), PassRange { start: Some(0), end: Some(300), jumped: false });
+        assert!(
+            !t.on_block(play(200), 100),
+            "resuming where it stopped continues the pass"
+        );
+        assert_eq!(
+            t.range(),
+            PassRange {
+                start: Some(0),
+                end: Some(300),
+                jumped: false
+            }
+        );
     }
 
     #[test]
@@ -91,7 +104,14 @@ mod tests {
         t.on_block(play(100), 100);
         t.on_block(TransportState::default(), 100);
         assert!(t.on_block(play(50), 100));
-        assert_eq!(t.range(), PassRange { start: Some(50), end: Some(150), jumped: false });
+        assert_eq!(
+            t.range(),
+            PassRange {
+                start: Some(50),
+                end: Some(150),
+                jumped: false
+            }
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Kernel {
     /// samples.
     #[inline]
     pub fn fir(self, w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-        assert!(out.len() % GROUP == 0 && x.len() + 1 >= out.len() + TAPS);
+        assert!(out.len().is_multiple_of(GROUP) && x.len() + 1 >= out.len() + TAPS);
         match self {
             Kernel::Portable => fir_portable(w, x, out),
             #[cfg(target_arch = "x86_64")]
@@ -85,7 +85,12 @@ fn dot_portable(w: &[f32; TAPS], x: &[f32; TAPS]) -> f32 {
             acc[k] += wc[k] * xc[k];
         }
     }
-    let quad = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
+    let quad = [
+        acc[0] + acc[4],
+        acc[1] + acc[5],
+        acc[2] + acc[6],
+        acc[3] + acc[7],
+    ];
     (quad[0] + quad[2]) + (quad[1] + quad[3])
 }
 

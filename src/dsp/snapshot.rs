@@ -34,7 +34,11 @@ impl EventSnapshot {
     /// Back to optional positions.
     pub fn to_log(self) -> EventLog {
         let pos = |p: i64| (p != NO_POSITION).then_some(p);
-        EventLog { count: self.count, first: pos(self.first), last: pos(self.last) }
+        EventLog {
+            count: self.count,
+            first: pos(self.first),
+            last: pos(self.last),
+        }
     }
 }
 
@@ -98,12 +102,16 @@ impl MeterSnapshot {
 
     /// Highest true peak over the channels (linear).
     pub fn max_true_peak(&self) -> f32 {
-        self.true_peak[..self.channel_count()].iter().fold(0.0, |m, &v| m.max(v))
+        self.true_peak[..self.channel_count()]
+            .iter()
+            .fold(0.0, |m, &v| m.max(v))
     }
 
     /// Highest sample peak over the channels (linear).
     pub fn max_sample_peak(&self) -> f32 {
-        self.sample_peak[..self.channel_count()].iter().fold(0.0, |m, &v| m.max(v))
+        self.sample_peak[..self.channel_count()]
+            .iter()
+            .fold(0.0, |m, &v| m.max(v))
     }
 
     /// Stereo correlation over the pass, if measured.

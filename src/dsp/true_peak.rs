@@ -237,7 +237,10 @@ fn vertex_offset(a: f32, b: f32, c: f32) -> f32 {
 /// path (vector compares and a mask test, no serial dependency between lanes).
 #[inline]
 fn group_reaches(a: &[f32], b: &[f32], threshold: f32, lanes_max: &mut [f32; SUB_BLOCK]) -> bool {
-    match (<&[f32; SUB_BLOCK]>::try_from(a), <&[f32; SUB_BLOCK]>::try_from(b)) {
+    match (
+        <&[f32; SUB_BLOCK]>::try_from(a),
+        <&[f32; SUB_BLOCK]>::try_from(b),
+    ) {
         (Ok(a), Ok(b)) => {
             let mut hit = [false; SUB_BLOCK];
             for k in 0..SUB_BLOCK {
@@ -320,7 +323,10 @@ mod tests {
     fn silence_and_non_finite_input_read_zero() {
         let mut det = TruePeakDetector::new();
         let mut sink = MaxPeak::default();
-        det.process(&[0.0, f32::NAN, f32::INFINITY, -f32::INFINITY, 1e-39, 0.0], &mut sink);
+        det.process(
+            &[0.0, f32::NAN, f32::INFINITY, -f32::INFINITY, 1e-39, 0.0],
+            &mut sink,
+        );
         det.process(&[0.0; 100], &mut sink);
         assert_eq!(sink.max, 0.0);
     }

@@ -27,11 +27,17 @@ impl<T: bytemuck::Pod> SeqLock<T> {
     /// A lock holding `value`. Panics unless `T`'s size is a multiple of 8 bytes.
     pub fn new(value: T) -> Self {
         assert!(
-            std::mem::size_of::<T>() % 8 == 0,
+            std::mem::size_of::<T>().is_multiple_of(8),
             "SeqLock needs a size that is a multiple of 8 bytes"
         );
-        let words = (0..std::mem::size_of::<T>() / 8).map(|_| AtomicU64::new(0)).collect();
-        let lock = Self { seq: AtomicU64::new(0), words, _value: std::marker::PhantomData };
+        let words = (0..std::mem::size_of::<T>() / 8)
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let lock = Self {
+            seq: AtomicU64::new(0),
+            words,
+            _value: std::marker::PhantomData,
+        };
         lock.write(value);
         lock
     }
@@ -95,12 +101,20 @@ mod tests {
 
     #[test]
     fn readers_never_see_a_torn_value() {
-        let lock = Arc::new(SeqLock::new(Pair { a: 0, b: 0, c: [0; 6] }));
+        let lock = Arc::new(SeqLock::new(Pair {
+            a: 0,
+            b: 0,
+            c: [0; 6],
+        }));
         let writer = {
             let lock = lock.clone();
             std::thread::spawn(move || {
                 for i in 1..=200_000u64 {
-                    lock.write(Pair { a: i, b: i.wrapping_mul(3), c: [i; 6] });
+                    lock.write(Pair {
+                        a: i,
+                        b: i.wrapping_mul(3),
+                        c: [i; 6],
+                    });
                 }
             })
         };

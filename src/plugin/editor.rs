@@ -1,0 +1,308 @@
+//! The egui editor: bars, the headroom number, counters, reset. It only reads snapshots
+//! published by the audio thread and writes parameters through the host.
+
+use super::params::StemcheckParams;
+use super::readout::{bar_fraction, format_db, format_position, headline, Tone, SCALE_DB};
+use super::shared::Shared;
+use crate::dsp::level::{from_db, to_db};
+use crate::dsp::snapshot::MeterSnapshot;
+use egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Stroke, Vec2};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
+};
+use std::sync::Arc;
+
+/// Initial editor size in logical pixels.
+const DEFAULT_SIZE: (u32, u32) = (520, 440);
+
+/// The editor's size state, created with the plugin.
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        LogicalSize::new(DEFAULT_SIZE.0 as f32, DEFAULT_SIZE.1 as f32),
+        1.0,
+    )
+}
+
+/// Creates the editor (called by the host on the main thread).
+pub fn create(
+    state: Arc<EguiEditorState>,
+    repaint: RepaintNotifier,
+    params: Arc<StemcheckParams>,
+    shared: Arc<Shared>,
+) -> Option<EguiEditor<MeterEditor>> {
+    let settings = EguiNiceSettings {
+        title: "Stemcheck".to_owned(),
+        resize_hint: ResizeHint::resizable().with_min_logical_size(LogicalSize::new(360.0, 320.0)),
+        ..Default::default()
+    };
+    let app = MeterEditor {
+        params,
+        shared,
+        gui: None,
+        track_name: String::new(),
+        last: MeterSnapshot::default(),
+    };
+    create_egui_editor(state, repaint, settings, app)
+}
+
+/// The editor's own state: handles to the shared values and the latest snapshot read.
+pub struct MeterEditor {
+    params: Arc<StemcheckParams>,
+    shared: Arc<Shared>,
+    gui: Option<GuiContext>,
+    track_name: String,
+    last: MeterSnapshot,
+}
+
+/// Colour for a tone.
+fn colour(tone: Tone) -> Color32 {
+    match tone {
+        Tone::Idle => Color32::from_gray(140),
+        Tone::Under => Color32::from_rgb(90, 160, 235),
+        Tone::InWindow => Color32::from_rgb(80, 200, 110),
+        Tone::Over => Color32::from_rgb(240, 170, 40),
+        Tone::Fault => Color32::from_rgb(235, 70, 60),
+    }
+}
+
+impl NiceEguiApp for MeterEditor {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn track_info_changed(&mut self, info: TrackInfo) {
+        self.track_name = info.name().to_owned();
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        // A read fails only while the audio thread publishes non-stop; keep the last one then.
+        if let Some(s) = self.shared.snapshot.read() {
+            self.last = s;
+        }
+        let snap = self.last;
+        let window = self.params.window();
+        let ceiling = self.params.tp_ceiling_db.value();
+        let head = headline(&snap, window, ceiling);
+
+        ui.horizontal(|ui| {
+            let name = if self.track_name.is_empty() {
+                "Stemcheck"
+            } else {
+                &self.track_name
+            };
+            ui.heading(name);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Clear holds and counters")
+                    .clicked()
+                {
+                    self.shared.request_reset();
+                }
+            });
+        });
+        ui.separator();
+
+        ui.horizontal(|ui| {
+            draw_bars(ui, &snap, window, ceiling);
+            ui.vertical(|ui| {
+                ui.label("Headroom");
+                let number = match head.headroom_db {
+                    Some(h) => format!("{h:.1} dB"),
+                    None => "-".to_owned(),
+                };
+                ui.label(
+                    RichText::new(number)
+                        .size(44.0)
+                        .strong()
+                        .color(colour(head.tone)),
+                );
+                ui.label(RichText::new(&head.verdict).color(colour(head.tone)));
+                ui.add_space(8.0);
+                egui::Grid::new("readings")
+                    .num_columns(2)
+                    .spacing([16.0, 4.0])
+                    .show(ui, |ui| {
+                        readings_grid(ui, &snap);
+                    });
+            });
+        });
+        ui.separator();
+        if let Some(gui) = &self.gui {
+            let setter = gui.param_setter();
+            egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
+                ui.label("Window low");
+                ui.add(ParamSlider::for_param(&self.params.window_low_db, &setter));
+                ui.end_row();
+                ui.label("Window high");
+                ui.add(ParamSlider::for_param(&self.params.window_high_db, &setter));
+                ui.end_row();
+                ui.label("True-peak ceiling");
+                ui.add(ParamSlider::for_param(&self.params.tp_ceiling_db, &setter));
+                ui.end_row();
+            });
+        }
+    }
+}
+
+/// The counters and health figures, two columns.
+fn readings_grid(ui: &mut egui::Ui, snap: &MeterSnapshot) {
+    let n = snap.channel_count();
+    let per_channel = |v: &[f32]| {
+        v[..n]
+            .iter()
+            .map(|&x| format_db(to_db(x)))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let row = |ui: &mut egui::Ui, k: &str, v: String, bad: bool| {
+        ui.label(k);
+        let text = RichText::new(v);
+        ui.label(if bad {
+            text.color(colour(Tone::Fault))
+        } else {
+            text
+        });
+        ui.end_row();
+    };
+    row(ui, "True peak (dBTP)", per_channel(&snap.true_peak), false);
+    row(
+        ui,
+        "Sample peak (dBFS)",
+        per_channel(&snap.sample_peak),
+        false,
+    );
+    let ev = |e: crate::dsp::snapshot::EventSnapshot| {
+        let log = e.to_log();
+        if log.count == 0 {
+            "0".to_owned()
+        } else {
+            format!(
+                "{}  (first {}, last {})",
+                log.count,
+                format_position(log.first, snap.sample_rate),
+                format_position(log.last, snap.sample_rate)
+            )
+        }
+    };
+    row(ui, "Clipped samples", ev(snap.clips), snap.clips.count > 0);
+    row(
+        ui,
+        "True-peak overs",
+        ev(snap.true_peak_overs),
+        snap.true_peak_overs.count > 0,
+    );
+    row(
+        ui,
+        "Flat tops",
+        ev(snap.flat_tops),
+        snap.flat_tops.count > 0,
+    );
+    row(
+        ui,
+        "NaN / Inf",
+        snap.non_finite.to_string(),
+        snap.non_finite > 0,
+    );
+    let dc = snap.dc_offset[..n]
+        .iter()
+        .map(|d| format!("{d:+.5}"))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    row(ui, "DC offset", dc, false);
+    if let Some(c) = snap.correlation() {
+        row(
+            ui,
+            "Correlation",
+            format!("{c:+.2} (now {:+.2})", snap.correlation_recent),
+            c < 0.0,
+        );
+    }
+}
+
+/// Per channel: a sample-peak bar and a true-peak bar, each with its hold line, over the
+/// window band and the ceiling line.
+fn draw_bars(ui: &mut egui::Ui, snap: &MeterSnapshot, window: (f32, f32), ceiling: f32) {
+    let n = snap.channel_count().max(1);
+    let bar_w = 14.0;
+    let width = n as f32 * (2.0 * bar_w + 10.0) + 34.0;
+    let height = ui.available_height().clamp(160.0, 600.0) - 120.0;
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height.max(140.0)), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let y = |frac: f32| rect.bottom() - frac * rect.height();
+    let db_y = |db: f32| y(bar_fraction(from_db(db)));
+    let scale_x = rect.left() + 30.0;
+
+    // Scale, window band, ceiling.
+    for db in [0.0f32, -3.0, -6.0, -12.0, -24.0, -48.0] {
+        let yy = db_y(db);
+        painter.text(
+            egui::pos2(scale_x - 4.0, yy),
+            Align2::RIGHT_CENTER,
+            format!("{db:.0}"),
+            FontId::proportional(10.0),
+            Color32::GRAY,
+        );
+    }
+    let band = Rect::from_x_y_ranges(scale_x..=rect.right(), db_y(window.1)..=db_y(window.0));
+    painter.rect_filled(band, 0.0, Color32::from_rgba_unmultiplied(80, 200, 110, 28));
+    painter.line_segment(
+        [
+            egui::pos2(scale_x, db_y(ceiling)),
+            egui::pos2(rect.right(), db_y(ceiling)),
+        ],
+        Stroke::new(1.0, colour(Tone::Fault)),
+    );
+
+    let tone_of = |linear: f32| match to_db(linear) {
+        None => Tone::Idle,
+        Some(db) if db > ceiling => Tone::Fault,
+        Some(db) if db > window.1 => Tone::Over,
+        Some(db) if db >= window.0 => Tone::InWindow,
+        Some(_) => Tone::Under,
+    };
+    let mut x = scale_x + 6.0;
+    for c in 0..snap.channel_count() {
+        for (display, hold) in [
+            (snap.sample_peak_display[c], snap.sample_peak[c]),
+            (snap.true_peak_display[c], snap.true_peak[c]),
+        ] {
+            let bar = Rect::from_x_y_ranges(x..=x + bar_w, rect.top()..=rect.bottom());
+            painter.rect_filled(bar, 2.0, Color32::from_gray(35));
+            let fill =
+                Rect::from_x_y_ranges(x..=x + bar_w, y(bar_fraction(display))..=rect.bottom());
+            painter.rect_filled(fill, 2.0, colour(tone_of(display)));
+            let hy = y(bar_fraction(hold));
+            if hold > 0.0 {
+                painter.line_segment(
+                    [egui::pos2(x, hy), egui::pos2(x + bar_w, hy)],
+                    Stroke::new(2.0, colour(tone_of(hold))),
+                );
+            }
+            x += bar_w + 2.0;
+        }
+        painter.text(
+            egui::pos2(x - bar_w - 1.0, rect.bottom() + 1.0),
+            Align2::CENTER_TOP,
+            if c == 0 { "L" } else { "R" },
+            FontId::proportional(10.0),
+            Color32::GRAY,
+        );
+        x += 8.0;
+    }
+    let _ = SCALE_DB;
+}

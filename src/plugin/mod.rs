@@ -1,0 +1,179 @@
+//! The nice-plug plugin: wires the framework-free meters to the host.
+
+pub mod editor;
+pub mod params;
+pub mod readout;
+pub mod shared;
+
+use crate::dsp::bus_meter::{BusMeter, MeterSettings};
+use crate::dsp::pass::TransportState;
+use nice_plug::prelude::*;
+use nice_plug_egui::{EguiEditorState, RepaintNotifier};
+use params::StemcheckParams;
+use shared::Shared;
+use std::sync::Arc;
+
+/// Lowest sample rate the plugin activates at.
+pub const MIN_SAMPLE_RATE: f32 = 8_000.0;
+/// Highest sample rate the plugin activates at.
+pub const MAX_SAMPLE_RATE: f32 = 768_000.0;
+
+/// One Stemcheck instance: meters its bus and passes the audio through untouched.
+pub struct Stemcheck {
+    params: Arc<StemcheckParams>,
+    shared: Arc<Shared>,
+    editor_state: Arc<EguiEditorState>,
+    repaint: RepaintNotifier,
+    /// Created in `activate` (allocation is allowed there), used in `process`.
+    meter: Option<BusMeter>,
+}
+
+impl Default for Stemcheck {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(StemcheckParams::default()),
+            shared: Arc::new(Shared::default()),
+            editor_state: editor::default_state(),
+            repaint: RepaintNotifier::new(),
+            meter: None,
+        }
+    }
+}
+
+impl Stemcheck {
+    fn settings(&self) -> MeterSettings {
+        MeterSettings {
+            tp_ceiling_db: self.params.tp_ceiling_db.value(),
+        }
+    }
+}
+
+/// Replaces subnormal samples by zero and leaves every other value bit-for-bit as it was.
+#[inline]
+pub fn flush_subnormals(samples: &mut [f32]) {
+    for s in samples {
+        if s.is_subnormal() {
+            *s = 0.0;
+        }
+    }
+}
+
+impl Plugin for Stemcheck {
+    const NAME: &'static str = "Stemcheck";
+    const VENDOR: &'static str = "Stemcheck";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    type Editor = nice_plug_egui::EguiEditor<editor::MeterEditor>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.editor_state.clone(),
+            self.repaint.clone(),
+            self.params.clone(),
+            self.shared.clone(),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let rate = buffer_config.sample_rate;
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+            nice_error!(
+                "Stemcheck cannot meter at {rate} Hz: supported sample rates are \
+                 {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
+            );
+            return false;
+        }
+        let channels = audio_io_layout
+            .main_input_channels
+            .map_or(0, NonZeroU32::get) as usize;
+        if !(1..=2).contains(&channels) {
+            nice_error!("Stemcheck meters mono and stereo buses, not {channels} channels");
+            return false;
+        }
+        self.meter = Some(BusMeter::new(channels, rate, self.settings()));
+        true
+    }
+
+    fn reset(&mut self) {
+        // The host restarts the stream (e.g. after a seek while stopped): drop filter history,
+        // keep nothing that belongs to the old stream.
+        if let Some(meter) = &mut self.meter {
+            meter.restart();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let settings = self.settings();
+        let Some(meter) = &mut self.meter else {
+            return ProcessStatus::Normal;
+        };
+        if self.shared.take_reset_request() {
+            meter.reset();
+        }
+        meter.set_settings(settings);
+        let transport = context.transport();
+        let state = TransportState {
+            playing: transport.playing,
+            pos_samples: transport.pos_samples(),
+        };
+        let channels = buffer.as_slice();
+        meter.process(channels, state);
+        for channel in channels.iter_mut() {
+            flush_subnormals(channel);
+        }
+        self.shared.snapshot.write(meter.snapshot());
+        self.repaint.request_repaint();
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Stemcheck {
+    const CLAP_ID: &'static str = "com.stemcheck.stemcheck";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Stem export meter: sample peak, true peak and headroom on every stem bus");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Analyzer,
+        ClapFeature::Mono,
+        ClapFeature::Stereo,
+    ];
+}
+
+impl Vst3Plugin for Stemcheck {
+    const VST3_CLASS_ID: [u8; 16] = *b"StemcheckMeter01";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Analyzer];
+}
