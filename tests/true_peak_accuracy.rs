@@ -37,7 +37,10 @@ fn sweep(kernel: Kernel) -> (f64, String) {
                 let x = sine(fs, f, amp, phase, 256 + period + 64);
                 let (tp, sp) = steady_true_peak(kernel, &x, 64);
                 let err = 20.0 * (tp as f64 / amp).log10();
-                assert!(tp >= sp, "true peak {tp} below sample peak {sp} at {f} Hz, fs {fs}");
+                assert!(
+                    tp >= sp,
+                    "true peak {tp} below sample peak {sp} at {f} Hz, fs {fs}"
+                );
                 if err.abs() > worst.abs() {
                     worst = err;
                     at = format!("{f:.1} Hz at {fs} Hz, phase {p}/{N_PHASE}");
