@@ -58,8 +58,10 @@ fn held(s: &MeterSnapshot) -> MeterSnapshot {
         true_peak_display: [0.0; 2],
         correlation_recent: 0.0,
         blocks: 0,
-        // The correlation sums in f64 per block: equal to a few ulps, compared separately.
+        // Correlation and DC are sums in f64 whose order follows the blocks: equal to within
+        // rounding, compared separately.
         correlation: 0.0,
+        dc_offset: [0.0; 2],
         ..*s
     }
 }

@@ -108,14 +108,23 @@ impl ChannelMeter {
         self.tp.ceiling = ceiling;
     }
 
-    /// Clears every reading; the filter history stays, so no false edge appears.
+    /// Clears every reading; the filter history stays, so no false edge appears. Allocates
+    /// nothing (it runs on the audio thread).
     pub fn reset(&mut self) {
-        let ceiling = self.tp.ceiling;
-        let detector = std::mem::take(&mut self.detector);
-        *self = Self {
-            detector,
-            ..Self::new(ceiling)
+        self.tp = TruePeakHold {
+            ceiling: self.tp.ceiling,
+            ..Default::default()
         };
+        self.sample_peak = 0.0;
+        self.sample_peak_display = 0.0;
+        self.true_peak_display = 0.0;
+        self.clips = EventLog::default();
+        self.flat_tops = EventLog::default();
+        self.run_value = 0.0;
+        self.run_len = 0;
+        self.non_finite = 0;
+        self.sum = 0.0;
+        self.count = 0;
     }
 
     /// Clears readings and the filter history (a new stream, e.g. after reactivation).
@@ -133,6 +142,30 @@ impl ChannelMeter {
     /// [`ChannelMeter::next_index`]) to transport samples; `decay` is the display decay factor
     /// for this block's length.
     pub fn process(&mut self, x: &[f32], pos_offset: Option<i64>, decay: f32) {
+        let block_max = match fast_stats(x, self.run_value) {
+            Some(stats) => {
+                // No clip, no NaN/Inf and no repeated sample worth a look: levels and DC only.
+                self.sample_peak = self.sample_peak.max(stats.max);
+                self.sum += stats.sum;
+                self.count += x.len() as u64;
+                if let Some(&last) = x.last() {
+                    self.run_value = last;
+                    self.run_len = 1;
+                }
+                stats.max
+            }
+            None => self.sample_by_sample(x, pos_offset),
+        };
+        self.tp.pos_offset = pos_offset;
+        self.detector.process(x, &mut self.tp);
+        let coarse = self.detector.take_coarse_max();
+        self.sample_peak_display = (self.sample_peak_display * decay).max(block_max);
+        self.true_peak_display = (self.true_peak_display * decay).max(coarse).max(block_max);
+    }
+
+    /// The exact per-sample path for blocks with events: clips, flat tops, NaN/Inf. Returns
+    /// the block's largest |sample|.
+    fn sample_by_sample(&mut self, x: &[f32], pos_offset: Option<i64>) -> f32 {
         let start = self.detector.next_index();
         let pos = |k: usize| pos_offset.map(|o| o + start + k as i64);
         let mut block_max = 0.0f32;
@@ -169,12 +202,7 @@ impl ChannelMeter {
             self.sum += v as f64;
         }
         self.count += x.len() as u64;
-
-        self.tp.pos_offset = pos_offset;
-        self.detector.process(x, &mut self.tp);
-        let coarse = self.detector.take_coarse_max();
-        self.sample_peak_display = (self.sample_peak_display * decay).max(block_max);
-        self.true_peak_display = (self.true_peak_display * decay).max(coarse).max(block_max);
+        block_max
     }
 
     /// The current readings.
@@ -195,6 +223,59 @@ impl ChannelMeter {
             },
         }
     }
+}
+
+/// Level and sum of a block that needs no per-sample look.
+struct FastStats {
+    max: f32,
+    sum: f64,
+}
+
+/// Lanes for the vectorised block statistics.
+const LANES: usize = 8;
+
+/// The block's largest |sample| and sum, or `None` when the block holds anything the exact
+/// path must see: a sample at or over full scale, NaN/Inf, or two equal neighbours (also the
+/// first sample against `prev`, the last of the previous block) loud enough for a flat top.
+/// Written branch-free over fixed lanes so that it vectorises.
+fn fast_stats(x: &[f32], prev: f32) -> Option<FastStats> {
+    let first = *x.first()?;
+    if first == prev && first.abs() >= FLAT_TOP_FLOOR {
+        return None;
+    }
+    let mut max = [0.0f32; LANES];
+    let mut sum = [0.0f64; LANES];
+    let mut suspicious = [false; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
+        for k in 0..LANES {
+            let a = c[k].abs();
+            max[k] = if a > max[k] { a } else { max[k] };
+            sum[k] += c[k] as f64;
+            // `!(a < FULL_SCALE)` is also true for NaN.
+            suspicious[k] |= !(a < FULL_SCALE);
+        }
+    }
+    let mut tail_bad = false;
+    let mut tail_max = 0.0f32;
+    let mut tail_sum = 0.0f64;
+    for &v in chunks.remainder() {
+        let a = v.abs();
+        tail_max = tail_max.max(a);
+        tail_sum += v as f64;
+        tail_bad |= !(a < FULL_SCALE);
+    }
+    let mut repeats = false;
+    for (a, b) in x.iter().zip(&x[1..]) {
+        repeats |= (a == b) & (a.abs() >= FLAT_TOP_FLOOR);
+    }
+    if repeats || tail_bad || suspicious.iter().any(|&b| b) {
+        return None;
+    }
+    Some(FastStats {
+        max: max.iter().fold(tail_max, |m, &v| m.max(v)),
+        sum: sum.iter().sum::<f64>() + tail_sum,
+    })
 }
 
 #[cfg(test)]

@@ -15,15 +15,33 @@ const DISPLAY_RATE_PER_SECOND: f64 = 1.0 / 0.3;
 impl Correlation {
     /// Adds one stereo block; `seconds` is its length in seconds.
     pub fn add(&mut self, left: &[f32], right: &[f32], seconds: f64) {
-        let (mut lr, mut ll, mut rr) = (0.0f64, 0.0f64, 0.0f64);
-        for (&l, &r) in left.iter().zip(right) {
-            // Non-finite samples are metered as silence, as everywhere else.
-            let l = if l.is_finite() { l as f64 } else { 0.0 };
-            let r = if r.is_finite() { r as f64 } else { 0.0 };
-            lr += l * r;
-            ll += l * l;
-            rr += r * r;
+        // Lanes of partial sums: no serial chain of f64 adds, so the loop vectorises.
+        const LANES: usize = 4;
+        let (mut lr4, mut ll4, mut rr4) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+        let (lc, rc) = (left.chunks_exact(LANES), right.chunks_exact(LANES));
+        let (lt, rt) = (lc.remainder(), rc.remainder());
+        for (l, r) in lc.zip(rc) {
+            for k in 0..LANES {
+                // Non-finite samples are metered as silence, as everywhere else.
+                let a = if l[k].is_finite() { l[k] as f64 } else { 0.0 };
+                let b = if r[k].is_finite() { r[k] as f64 } else { 0.0 };
+                lr4[k] += a * b;
+                ll4[k] += a * a;
+                rr4[k] += b * b;
+            }
         }
+        for (k, (&l, &r)) in lt.iter().zip(rt).enumerate() {
+            let a = if l.is_finite() { l as f64 } else { 0.0 };
+            let b = if r.is_finite() { r as f64 } else { 0.0 };
+            lr4[k] += a * b;
+            ll4[k] += a * a;
+            rr4[k] += b * b;
+        }
+        let (lr, ll, rr) = (
+            lr4.iter().sum::<f64>(),
+            ll4.iter().sum::<f64>(),
+            rr4.iter().sum::<f64>(),
+        );
         self.lr += lr;
         self.ll += ll;
         self.rr += rr;

@@ -1,0 +1,7 @@
+//! Shared helpers for the integration tests.
+//!
+//! Every test crate that declares `mod common;` compiles this module on its own and usually uses
+//! only part of it, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod clap_host;
