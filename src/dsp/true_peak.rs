@@ -54,8 +54,9 @@ pub struct TruePeakDetector {
     coarse: Vec<f32>,
     /// Index of the next input sample (also the start of the next chunk).
     next_index: i64,
-    /// The two latest values of the 2x grid sequence, oldest first.
-    grid_prev: [f32; 2],
+    /// |y| at the last half point of the previous chunk: the left neighbour of this chunk's
+    /// first sample point.
+    chunk_last_half: f32,
     /// Largest |value| on the 2x grid since the last [`TruePeakDetector::take_coarse_max`].
     coarse_max: f32,
 }
@@ -80,7 +81,7 @@ impl TruePeakDetector {
             buf: vec![0.0; HISTORY + CHUNK],
             coarse: vec![0.0; CHUNK],
             next_index: 0,
-            grid_prev: [0.0; 2],
+            chunk_last_half: 0.0,
             coarse_max: 0.0,
         }
     }
@@ -94,7 +95,7 @@ impl TruePeakDetector {
     pub fn clear(&mut self) {
         self.buf.fill(0.0);
         self.next_index = 0;
-        self.grid_prev = [0.0; 2];
+        self.chunk_last_half = 0.0;
         self.coarse_max = 0.0;
     }
 
@@ -142,40 +143,70 @@ impl TruePeakDetector {
         );
         let samples = HISTORY - DELAY as usize;
         let chunk_start = self.next_index;
+
+        // Pass 1, branch-free: the largest |value| of each stretch of SUB_BLOCK grid pairs
+        // (independent per stretch, so the reductions overlap), and the coarse maximum.
+        let mut stretch_max = [0.0f32; CHUNK / SUB_BLOCK];
         let mut lanes_max = [0.0f32; SUB_BLOCK];
-        for g0 in (0..len).step_by(SUB_BLOCK) {
-            let end = (g0 + SUB_BLOCK).min(len);
-            // A local maximum must reach the threshold itself, so a stretch whose values (and
-            // the carried grid value) all stay below it holds no candidate.
-            let threshold = sink.gate() * INV_GATE_MARGIN;
-            let coarse = &self.coarse[g0..end];
-            let at_sample = &self.buf[samples + g0..samples + end];
-            let reaches = group_reaches(coarse, at_sample, threshold, &mut lanes_max);
-            if self.grid_prev[1] < threshold && !reaches {
-                self.grid_prev = [at_sample[end - g0 - 1].abs(), coarse[end - g0 - 1].abs()];
-                continue;
+        let halves = self.coarse[..len].chunks_exact(SUB_BLOCK);
+        let points = self.buf[samples..samples + len].chunks_exact(SUB_BLOCK);
+        let tail = halves.remainder().len();
+        for ((h, x), out) in halves.zip(points).zip(stretch_max.iter_mut()) {
+            let mut m = [0.0f32; SUB_BLOCK];
+            for k in 0..SUB_BLOCK {
+                let (a, b) = (h[k].abs(), x[k].abs());
+                lanes_max[k] = if a > lanes_max[k] { a } else { lanes_max[k] };
+                m[k] = if a > b { a } else { b };
             }
-            for r in g0..end {
-                let m = chunk_start - DELAY + r as i64;
-                let sample = self.buf[samples + r].abs();
-                self.push(2 * m, sample, chunk_start, sink);
-                let half = self.coarse[r].abs();
-                self.push(2 * m + 1, half, chunk_start, sink);
+            *out = max8(m);
+        }
+        self.coarse_max = self.coarse_max.max(max8(lanes_max));
+
+        // Pass 2: only stretches with a value that reaches the gate can hold a candidate
+        // (a candidate must reach it itself); the gate only rises while peaks are found.
+        let full = len - tail;
+        for (g, &m) in stretch_max[..full / SUB_BLOCK].iter().enumerate() {
+            if m >= sink.gate() * INV_GATE_MARGIN {
+                let g0 = g * SUB_BLOCK;
+                self.refine_group(g0, g0 + SUB_BLOCK, chunk_start, sink);
             }
         }
-        self.coarse_max = lanes_max.iter().fold(self.coarse_max, |m, &v| m.max(v));
+        if tail > 0 {
+            let halves = max_abs(&self.coarse[full..len]);
+            self.coarse_max = self.coarse_max.max(halves);
+            let m = halves.max(max_abs(&self.buf[samples + full..samples + len]));
+            if m >= sink.gate() * INV_GATE_MARGIN {
+                self.refine_group(full, len, chunk_start, sink);
+            }
+        }
+        self.chunk_last_half = self.coarse[len - 1].abs();
     }
 
-    /// Appends grid value `v` at grid index `j` and refines grid point `j - 1` if it is a local
-    /// maximum that can reach the sink's gate.
-    #[inline]
-    fn push(&mut self, j: i64, v: f32, chunk_start: i64, sink: &mut impl PeakSink) {
-        let [a, b] = self.grid_prev;
-        if b > a && b >= v && b * GATE_MARGIN >= sink.gate() {
-            let (at, value) = self.refine(j - 1, [a, b, v], chunk_start);
-            sink.peak(at, value);
+    /// Refines every local maximum of the 2x grid in the stretch `g0..end` of the chunk that
+    /// can still reach the sink's gate. Each grid point is judged once, by its own stretch: a
+    /// sample point against the half points on either side, a half point against the samples
+    /// on either side (the next sample is already in the buffer).
+    fn refine_group(&self, g0: usize, end: usize, chunk_start: i64, sink: &mut impl PeakSink) {
+        let samples = HISTORY - DELAY as usize;
+        let mut prev_half = match g0 {
+            0 => self.chunk_last_half,
+            _ => self.coarse[g0 - 1].abs(),
+        };
+        for r in g0..end {
+            let m = chunk_start - DELAY + r as i64;
+            let s = self.buf[samples + r].abs();
+            let h = self.coarse[r].abs();
+            let s_next = self.buf[samples + r + 1].abs();
+            if s > prev_half && s >= h && s * GATE_MARGIN >= sink.gate() {
+                let (at, value) = self.refine(2 * m, [prev_half, s, h], chunk_start);
+                sink.peak(at, value);
+            }
+            if h > s && h >= s_next && h * GATE_MARGIN >= sink.gate() {
+                let (at, value) = self.refine(2 * m + 1, [s, h, s_next], chunk_start);
+                sink.peak(at, value);
+            }
+            prev_half = h;
         }
-        self.grid_prev = [b, v];
     }
 
     /// Finds the continuous peak within half a sample of grid point `j` (value `abc[1]`, with
@@ -184,7 +215,7 @@ impl TruePeakDetector {
         let [a, b, c] = abc;
         let centre = j * FINE_PER_GRID;
         let (lo, hi) = (centre - FINE_PER_GRID, centre + FINE_PER_GRID);
-        let start = centre + (FINE_PER_GRID as f32 * vertex_offset(a, b, c)).round() as i64;
+        let start = centre + round_to_int(FINE_PER_GRID as f32 * vertex_offset(a, b, c));
 
         let eval = |q: i64| self.eval_fine(q, chunk_start);
         let mut q = start;
@@ -220,6 +251,13 @@ impl TruePeakDetector {
     }
 }
 
+/// Rounds half away from zero without a libm call (the baseline x86-64 target has no
+/// `roundss`).
+#[inline]
+fn round_to_int(x: f32) -> i64 {
+    (x + 0.5f32.copysign(x)) as i64
+}
+
 /// Offset of the parabola's vertex through (−1, a), (0, b), (1, c), clamped to ±0.5; zero when
 /// the three points do not bend downwards.
 #[inline]
@@ -232,30 +270,17 @@ fn vertex_offset(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// Whether any |value| of two stretches of at most [`SUB_BLOCK`] values reaches `threshold`,
-/// folding |a| into `lanes_max` on the way. A whole stretch takes a fixed-size, branch-free
-/// path (vector compares and a mask test, no serial dependency between lanes).
+/// Largest of eight values, reduced as a tree.
 #[inline]
-fn group_reaches(a: &[f32], b: &[f32], threshold: f32, lanes_max: &mut [f32; SUB_BLOCK]) -> bool {
-    match (
-        <&[f32; SUB_BLOCK]>::try_from(a),
-        <&[f32; SUB_BLOCK]>::try_from(b),
-    ) {
-        (Ok(a), Ok(b)) => {
-            let mut hit = [false; SUB_BLOCK];
-            for k in 0..SUB_BLOCK {
-                let (x, y) = (a[k].abs(), b[k].abs());
-                lanes_max[k] = if x > lanes_max[k] { x } else { lanes_max[k] };
-                hit[k] = (x >= threshold) | (y >= threshold);
-            }
-            hit.iter().fold(false, |any, &h| any | h)
-        }
-        _ => {
-            let a_max = max_abs(a);
-            lanes_max[0] = lanes_max[0].max(a_max);
-            a_max.max(max_abs(b)) >= threshold
-        }
-    }
+fn max8(m: [f32; 8]) -> f32 {
+    let mx = |a: f32, b: f32| if a > b { a } else { b };
+    let q = [
+        mx(m[0], m[4]),
+        mx(m[1], m[5]),
+        mx(m[2], m[6]),
+        mx(m[3], m[7]),
+    ];
+    mx(mx(q[0], q[2]), mx(q[1], q[3]))
 }
 
 /// Largest absolute value of a slice (0 for an empty one); written to vectorise.
