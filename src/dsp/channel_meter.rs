@@ -252,8 +252,8 @@ fn fast_stats(x: &[f32], prev: f32) -> Option<FastStats> {
             let a = c[k].abs();
             max[k] = if a > max[k] { a } else { max[k] };
             sum[k] += c[k] as f64;
-            // `!(a < FULL_SCALE)` is also true for NaN.
-            suspicious[k] |= !(a < FULL_SCALE);
+            // At or over full scale, or NaN (which fails every comparison).
+            suspicious[k] |= (a >= FULL_SCALE) | a.is_nan();
         }
     }
     let mut tail_bad = false;
@@ -263,7 +263,7 @@ fn fast_stats(x: &[f32], prev: f32) -> Option<FastStats> {
         let a = v.abs();
         tail_max = tail_max.max(a);
         tail_sum += v as f64;
-        tail_bad |= !(a < FULL_SCALE);
+        tail_bad |= (a >= FULL_SCALE) | a.is_nan();
     }
     let mut repeats = false;
     for (a, b) in x.iter().zip(&x[1..]) {
