@@ -5,30 +5,34 @@
 //! `stop_processing()` is running, so the plugin defers its GUI-thread work to
 //! `on_main_thread()`, which the host runs after every call that may have requested it.
 //!
-//! `clack-host` ships no CLAP extensions itself (they live in `clack-extensions`), so the few
-//! extension ABIs used here are declared in this file as `#[repr(C)]` mirrors of the CLAP headers.
+//! The CLAP extensions on both sides (plugin params, state, audio-ports and audio-ports-config;
+//! host thread-check, params and track-info) come from `clack-extensions`.
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
+use clack_extensions::audio_ports::{AudioPortFlags, AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamRescanFlags, PluginParams,
+};
+use clack_extensions::state::PluginState;
+use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
+use clack_extensions::track_info::{HostTrackInfo, HostTrackInfoImpl, TrackInfo, TrackInfoWriter};
 use clack_host::entry::PluginEntry;
 use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::events::io::EventBuffer;
 use clack_host::events::{EventFlags, EventHeader, Pckn};
-use clack_host::extensions::prelude::{
-    clap_host, Extension, ExtensionImplementation, HostExtensionSide, HostHandlers, HostWrapper,
-    PluginExtensionSide, RawExtension, RawExtensionImplementation,
-};
-use clack_host::host::{HostExtensions, HostInfo, SharedHandler};
+use clack_host::host::{HostExtensions, HostHandlers, HostInfo, MainThreadHandler, SharedHandler};
 use clack_host::plugin::PluginInstance as ClackInstance;
 use clack_host::process::audio_buffers::{
     AudioPortBuffer, AudioPortBufferType, AudioPorts, InputChannel,
 };
 use clack_host::process::{PluginAudioConfiguration, StartedPluginAudioProcessor};
-use clack_host::stream::{InputStream, OutputStream};
 use clack_host::utils::{BeatTime, ClapId, SecondsTime};
 
 /// Tempo of the transport sent with [`PluginInstance::process`], in beats per minute.
@@ -116,6 +120,10 @@ impl ClapBundle {
         // own plugin, which is exactly what these tests exercise.
         let entry = unsafe { PluginEntry::load(path) }
             .unwrap_or_else(|e| panic!("failed to load CLAP bundle {}: {e}", path.display()));
+        // Never unload the library: the plugin's std registers pthread TLS destructors on every
+        // test thread that creates an instance, and those would run from unmapped code if the
+        // last bundle were dropped (dlclose) before such a thread exits.
+        std::mem::forget(entry.clone());
         Self { entry }
     }
 
@@ -234,7 +242,7 @@ impl PluginInstance {
         .expect("host info contains a NUL byte");
         let instance = ClackInstance::<HarnessHost>::new(
             move |_| HostShared::new(track_name),
-            |_| (),
+            |shared| HostMainThread { shared },
             &bundle.entry,
             &id,
             &host_info,
@@ -440,23 +448,8 @@ impl PluginInstance {
             .state
             .expect("the plugin does not expose the CLAP state extension");
         let mut data = Vec::new();
-        let saved = {
-            let mut stream = OutputStream::from_writer(&mut data);
-            let handle = self.instance.plugin_handle();
-            let save = handle
-                .use_extension(&ext.0)
-                .save
-                .expect("clap_plugin_state.save is null");
-            // SAFETY: the plugin pointer and the stream are valid for the duration of the call,
-            // and this runs on the main thread.
-            unsafe {
-                save(
-                    handle.as_raw_ptr().cast(),
-                    std::ptr::from_mut(stream.as_raw_mut()).cast_const().cast(),
-                )
-            }
-        };
-        assert!(saved, "the plugin failed to save its state");
+        let saved = ext.save(&self.instance.plugin_handle(), &mut data);
+        assert!(saved.is_ok(), "the plugin failed to save its state");
         self.service_main_thread();
         data
     }
@@ -466,32 +459,10 @@ impl PluginInstance {
         let ext = self
             .state
             .expect("the plugin does not expose the CLAP state extension");
-        let loaded = {
-            let mut reader = data;
-            let mut stream = InputStream::from_reader(&mut reader);
-            let handle = self.instance.plugin_handle();
-            let load = handle
-                .use_extension(&ext.0)
-                .load
-                .expect("clap_plugin_state.load is null");
-            // SAFETY: the plugin pointer and the stream are valid for the duration of the call,
-            // and this runs on the main thread.
-            unsafe {
-                load(
-                    handle.as_raw_ptr().cast(),
-                    std::ptr::from_mut(stream.as_raw_mut()).cast_const().cast(),
-                )
-            }
-        };
+        let mut reader = data;
+        let loaded = ext.load(&self.instance.plugin_handle(), &mut reader);
         self.service_main_thread();
-        if loaded {
-            Ok(())
-        } else {
-            Err(format!(
-                "the plugin refused the state ({} bytes)",
-                data.len()
-            ))
-        }
+        loaded.map_err(|_| format!("the plugin refused the state ({} bytes)", data.len()))
     }
 
     /// All parameters as `(clap_id, name, min, max, default)`.
@@ -500,24 +471,17 @@ impl PluginInstance {
     /// step count for stepped (int/enum/bool) parameters; `clap_id` is
     /// [`clap_param_id`]`(string id)`.
     pub fn param_infos(&mut self) -> Vec<(u32, String, f64, f64, f64)> {
-        let (params, plugin) = self.params_ext();
-        let count = params.count.map_or(0, |count| {
-            // SAFETY: valid plugin pointer, main thread.
-            unsafe { count(plugin) }
-        });
-        let get_info = params
-            .get_info
-            .expect("clap_plugin_params.get_info is null");
-        (0..count)
+        let params = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        (0..params.count(&handle))
             .map(|index| {
-                // SAFETY: an all-zero `clap_param_info` is valid (null cookie, empty strings).
-                let mut info: RawParamInfo = unsafe { std::mem::zeroed() };
-                // SAFETY: valid plugin and out pointers, main thread.
-                let ok = unsafe { get_info(plugin, index, &mut info) };
-                assert!(ok, "clap_plugin_params.get_info({index}) failed");
+                let mut buffer = ParamInfoBuffer::new();
+                let info = params
+                    .get_info(&handle, index, &mut buffer)
+                    .unwrap_or_else(|| panic!("clap_plugin_params.get_info({index}) failed"));
                 (
-                    info.id,
-                    c_chars_to_string(&info.name),
+                    info.id.get(),
+                    String::from_utf8_lossy(info.name).into_owned(),
                     info.min_value,
                     info.max_value,
                     info.default_value,
@@ -537,28 +501,23 @@ impl PluginInstance {
     /// The parameter's current value (in CLAP units, see [`PluginInstance::param_infos`]), read
     /// through the params extension. Panics if the id is unknown.
     pub fn param_value(&mut self, clap_id: u32) -> f64 {
-        let (params, plugin) = self.params_ext();
-        let get_value = params
-            .get_value
-            .expect("clap_plugin_params.get_value is null");
-        let mut value = 0.0;
-        // SAFETY: valid plugin and out pointers, main thread.
-        let ok = unsafe { get_value(plugin, clap_id, &mut value) };
-        assert!(ok, "the plugin has no parameter with CLAP id {clap_id}");
-        value
+        let params = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        ClapId::from_raw(clap_id)
+            .and_then(|id| params.get_value(&handle, id))
+            .unwrap_or_else(|| panic!("the plugin has no parameter with CLAP id {clap_id}"))
     }
 
     /// The plugin's text for `value` of parameter `clap_id` (`value_to_text`).
     pub fn param_value_text(&mut self, clap_id: u32, value: f64) -> String {
-        let (params, plugin) = self.params_ext();
-        let value_to_text = params
-            .value_to_text
-            .expect("clap_plugin_params.value_to_text is null");
-        let mut buffer: [c_char; 256] = [0; 256];
-        // SAFETY: valid plugin pointer and buffer of the given capacity, main thread.
-        let ok = unsafe { value_to_text(plugin, clap_id, value, buffer.as_mut_ptr(), 256) };
-        assert!(ok, "value_to_text failed for CLAP id {clap_id}");
-        c_chars_to_string(&buffer)
+        let params = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        let mut buffer = [0u8; 256];
+        let text = ClapId::from_raw(clap_id)
+            .ok_or(std::fmt::Error)
+            .and_then(|id| params.value_to_text(&handle, id, value, &mut buffer))
+            .unwrap_or_else(|_| panic!("value_to_text failed for CLAP id {clap_id}"));
+        String::from_utf8_lossy(text).into_owned()
     }
 
     /// Sets a parameter (in CLAP units, see [`PluginInstance::param_infos`]).
@@ -585,30 +544,24 @@ impl PluginInstance {
             .access_shared_handler(|shared| shared.track_info_requests.load(Ordering::SeqCst))
     }
 
-    fn params_ext(&mut self) -> (&RawPluginParams, *const c_void) {
-        let ext = self
-            .params
-            .expect("the plugin does not expose the CLAP params extension");
-        let handle = self.instance.plugin_handle();
-        (handle.use_extension(&ext.0), handle.as_raw_ptr().cast())
+    fn params_ext(&self) -> PluginParams {
+        self.params
+            .expect("the plugin does not expose the CLAP params extension")
     }
 
     /// Sends the pending events through `clap_plugin_params.flush` (inactive plugin only).
     fn flush_params(&mut self) {
-        let (params, plugin) = self.params_ext();
-        let flush = params.flush.expect("clap_plugin_params.flush is null");
+        let params = self.params_ext();
         self.output_events.clear();
-        let input = self.pending_events.as_input();
-        let mut output = self.output_events.as_output();
-        // SAFETY: valid plugin and event list pointers; the plugin is inactive and this runs on
-        // the main thread.
-        unsafe {
-            flush(
-                plugin,
-                std::ptr::from_ref(input.as_raw()).cast(),
-                std::ptr::from_ref(output.as_raw()).cast(),
-            );
-        }
+        let mut handle = self
+            .instance
+            .inactive_plugin_handle()
+            .expect("params can only be flushed while the plugin is inactive");
+        params.flush(
+            &mut handle,
+            &self.pending_events.as_input(),
+            &mut self.output_events.as_output(),
+        );
         self.pending_events.clear();
         self.service_main_thread();
     }
@@ -648,41 +601,25 @@ impl PluginInstance {
             return;
         };
         let handle = self.instance.plugin_handle();
-        let raw = handle.use_extension(&ext.0);
-        let plugin: *const c_void = handle.as_raw_ptr().cast();
-        let count = raw.count.map_or(0, |count| {
-            // SAFETY: valid plugin pointer, main thread.
-            unsafe { count(plugin) }
-        });
-        let get = raw.get.expect("clap_plugin_audio_ports_config.get is null");
-        let select = raw
-            .select
-            .expect("clap_plugin_audio_ports_config.select is null");
         let mut seen = Vec::new();
-        for index in 0..count {
-            // SAFETY: an all-zero `clap_audio_ports_config` is valid (null port types).
-            let mut config: RawAudioPortsConfig = unsafe { std::mem::zeroed() };
-            // SAFETY: valid plugin and out pointers, main thread.
-            if !unsafe { get(plugin, index, &mut config) } {
+        for index in 0..ext.count(&handle) {
+            let mut buffer = AudioPortsConfigBuffer::new();
+            let Some(config) = ext.get(&handle, index, &mut buffer) else {
                 continue;
-            }
-            let ins = config.main_input_channel_count as usize;
-            let outs = config.main_output_channel_count as usize;
+            };
+            let ins = config.main_input.map(|port| port.channel_count as usize);
+            let outs = config.main_output.map(|port| port.channel_count as usize);
             seen.push(format!(
-                "{} {:?} ({ins} in, {outs} out)",
+                "{} {:?} ({} in, {} out)",
                 config.id,
-                c_chars_to_string(&config.name)
+                String::from_utf8_lossy(config.name),
+                ins.unwrap_or(0),
+                outs.unwrap_or(0)
             ));
-            if config.has_main_input
-                && config.has_main_output
-                && ins == channels
-                && outs == channels
-            {
-                // SAFETY: valid plugin pointer; the plugin is inactive and this runs on the main
-                // thread.
-                let selected = unsafe { select(plugin, config.id) };
+            if ins == Some(channels) && outs == Some(channels) {
+                let selected = ext.select(&handle, config.id);
                 assert!(
-                    selected,
+                    selected.is_ok(),
                     "the plugin refused audio-ports-config {}",
                     config.id
                 );
@@ -698,26 +635,17 @@ impl PluginInstance {
             .audio_ports
             .expect("the plugin does not expose the CLAP audio-ports extension");
         let handle = self.instance.plugin_handle();
-        let raw = handle.use_extension(&ext.0);
-        let plugin: *const c_void = handle.as_raw_ptr().cast();
-        let count = raw.count.map_or(0, |count| {
-            // SAFETY: valid plugin pointer, main thread.
-            unsafe { count(plugin, is_input) }
-        });
-        let get = raw.get.expect("clap_plugin_audio_ports.get is null");
-        (0..count)
+        (0..ext.count(&handle, is_input))
             .map(|index| {
-                // SAFETY: an all-zero `clap_audio_port_info` is valid (null port type).
-                let mut info: RawAudioPortInfo = unsafe { std::mem::zeroed() };
-                // SAFETY: valid plugin and out pointers, main thread.
-                let ok = unsafe { get(plugin, index, is_input, &mut info) };
-                assert!(
-                    ok,
-                    "clap_plugin_audio_ports.get({index}, {is_input}) failed"
-                );
+                let mut buffer = AudioPortInfoBuffer::new();
+                let info = ext
+                    .get(&handle, index, is_input, &mut buffer)
+                    .unwrap_or_else(|| {
+                        panic!("clap_plugin_audio_ports.get({index}, {is_input}) failed")
+                    });
                 if index == 0 {
                     assert!(
-                        info.flags & AUDIO_PORT_IS_MAIN != 0,
+                        info.flags.contains(AudioPortFlags::IS_MAIN),
                         "port 0 is not the main port"
                     );
                 }
@@ -732,16 +660,6 @@ impl Drop for PluginInstance {
         self.deactivate();
     }
 }
-
-fn c_chars_to_string(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Host handlers
 // ---------------------------------------------------------------------------------------------
@@ -750,7 +668,7 @@ struct HarnessHost;
 
 impl HostHandlers for HarnessHost {
     type Shared<'a> = HostShared;
-    type MainThread<'a> = ();
+    type MainThread<'a> = HostMainThread<'a>;
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, shared: &Self::Shared<'_>) {
@@ -793,281 +711,43 @@ impl SharedHandler<'_> for HostShared {
     }
 }
 
-/// Runs `f` on the host's shared handler, or returns `fallback` if clack rejects the pointer.
-///
-/// # Safety
-///
-/// `host` must be a `clap_host` pointer handed to the plugin by this host.
-unsafe fn with_shared<T>(
-    host: *const clap_host,
-    fallback: T,
-    f: impl FnOnce(&HostShared) -> T,
-) -> T {
-    // SAFETY: guaranteed by the caller.
-    unsafe { HostWrapper::<HarnessHost>::handle(host, |wrapper| Ok(f(wrapper.shared()))) }
-        .unwrap_or(fallback)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Extension ABIs (mirrors of the CLAP headers)
-// ---------------------------------------------------------------------------------------------
-
-/// `CLAP_NAME_SIZE`.
-const NAME_SIZE: usize = 256;
-/// `CLAP_PATH_SIZE`.
-const PATH_SIZE: usize = 1024;
-/// `CLAP_AUDIO_PORT_IS_MAIN`.
-const AUDIO_PORT_IS_MAIN: u32 = 1;
-/// `CLAP_TRACK_INFO_HAS_TRACK_NAME`.
-const TRACK_INFO_HAS_TRACK_NAME: u64 = 1;
-
-/// The plugin argument of every plugin-side extension function (`const clap_plugin *`).
-type RawPlugin = *const c_void;
-
-/// `clap_param_info`.
-#[repr(C)]
-struct RawParamInfo {
-    id: u32,
-    flags: u32,
-    cookie: *mut c_void,
-    name: [c_char; NAME_SIZE],
-    module: [c_char; PATH_SIZE],
-    min_value: f64,
-    max_value: f64,
-    default_value: f64,
-}
-
-/// `clap_plugin_params`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RawPluginParams {
-    count: Option<unsafe extern "C" fn(RawPlugin) -> u32>,
-    get_info: Option<unsafe extern "C" fn(RawPlugin, u32, *mut RawParamInfo) -> bool>,
-    get_value: Option<unsafe extern "C" fn(RawPlugin, u32, *mut f64) -> bool>,
-    value_to_text: Option<unsafe extern "C" fn(RawPlugin, u32, f64, *mut c_char, u32) -> bool>,
-    text_to_value: Option<unsafe extern "C" fn(RawPlugin, u32, *const c_char, *mut f64) -> bool>,
-    flush: Option<unsafe extern "C" fn(RawPlugin, *const c_void, *const c_void)>,
-}
-
-/// `clap_plugin_state`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RawPluginState {
-    save: Option<unsafe extern "C" fn(RawPlugin, *const c_void) -> bool>,
-    load: Option<unsafe extern "C" fn(RawPlugin, *const c_void) -> bool>,
-}
-
-/// `clap_audio_port_info`.
-#[repr(C)]
-struct RawAudioPortInfo {
-    id: u32,
-    name: [c_char; NAME_SIZE],
-    flags: u32,
-    channel_count: u32,
-    port_type: *const c_char,
-    in_place_pair: u32,
-}
-
-/// `clap_plugin_audio_ports`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RawPluginAudioPorts {
-    count: Option<unsafe extern "C" fn(RawPlugin, bool) -> u32>,
-    get: Option<unsafe extern "C" fn(RawPlugin, u32, bool, *mut RawAudioPortInfo) -> bool>,
-}
-
-/// `clap_audio_ports_config`.
-#[repr(C)]
-struct RawAudioPortsConfig {
-    id: u32,
-    name: [c_char; NAME_SIZE],
-    input_port_count: u32,
-    output_port_count: u32,
-    has_main_input: bool,
-    main_input_channel_count: u32,
-    main_input_port_type: *const c_char,
-    has_main_output: bool,
-    main_output_channel_count: u32,
-    main_output_port_type: *const c_char,
-}
-
-/// `clap_plugin_audio_ports_config`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RawPluginAudioPortsConfig {
-    count: Option<unsafe extern "C" fn(RawPlugin) -> u32>,
-    get: Option<unsafe extern "C" fn(RawPlugin, u32, *mut RawAudioPortsConfig) -> bool>,
-    select: Option<unsafe extern "C" fn(RawPlugin, u32) -> bool>,
-}
-
-/// `clap_host_thread_check`.
-#[repr(C)]
-struct RawHostThreadCheck {
-    is_main_thread: Option<unsafe extern "C" fn(*const clap_host) -> bool>,
-    is_audio_thread: Option<unsafe extern "C" fn(*const clap_host) -> bool>,
-}
-
-/// `clap_host_params`.
-#[repr(C)]
-struct RawHostParams {
-    rescan: Option<unsafe extern "C" fn(*const clap_host, u32)>,
-    clear: Option<unsafe extern "C" fn(*const clap_host, u32, u32)>,
-    request_flush: Option<unsafe extern "C" fn(*const clap_host)>,
-}
-
-/// `clap_track_info`.
-#[repr(C)]
-struct RawTrackInfo {
-    flags: u64,
-    name: [c_char; NAME_SIZE],
-    /// `clap_color`: alpha, red, green, blue.
-    color: [u8; 4],
-    audio_channel_count: i32,
-    audio_port_type: *const c_char,
-}
-
-/// `clap_host_track_info`.
-#[repr(C)]
-struct RawHostTrackInfo {
-    get: Option<unsafe extern "C" fn(*const clap_host, *mut RawTrackInfo) -> bool>,
-}
-
-macro_rules! plugin_extension {
-    ($name:ident, $raw:ty, [$($id:expr),+]) => {
-        #[derive(Clone, Copy)]
-        struct $name(RawExtension<PluginExtensionSide, $raw>);
-
-        // SAFETY: the identifiers are the CLAP ones of the extension whose struct `$raw` mirrors.
-        unsafe impl Extension for $name {
-            const IDENTIFIERS: &'static [&'static CStr] = &[$($id),+];
-            type ExtensionSide = PluginExtensionSide;
-
-            unsafe fn from_raw(raw: RawExtension<PluginExtensionSide>) -> Self {
-                // SAFETY: the caller guarantees the pointer is of the extension named above.
-                Self(unsafe { raw.cast() })
-            }
-        }
-    };
-}
-
-plugin_extension!(PluginParams, RawPluginParams, [c"clap.params"]);
-plugin_extension!(PluginState, RawPluginState, [c"clap.state"]);
-plugin_extension!(PluginAudioPorts, RawPluginAudioPorts, [c"clap.audio-ports"]);
-plugin_extension!(
-    PluginAudioPortsConfig,
-    RawPluginAudioPortsConfig,
-    [c"clap.audio-ports-config"]
-);
-
-macro_rules! host_extension {
-    ($name:ident, [$($id:expr),+], $implementation:expr) => {
-        #[derive(Clone, Copy)]
-        struct $name;
-
-        // SAFETY: the identifiers are the CLAP ones of the extension implemented below.
-        unsafe impl Extension for $name {
-            const IDENTIFIERS: &'static [&'static CStr] = &[$($id),+];
-            type ExtensionSide = HostExtensionSide;
-
-            unsafe fn from_raw(_raw: RawExtension<HostExtensionSide>) -> Self {
-                Self
-            }
-        }
-
-        // SAFETY: the implementation is a `#[repr(C)]` mirror of the CLAP extension struct.
-        unsafe impl ExtensionImplementation<HarnessHost> for $name {
-            const IMPLEMENTATION: RawExtensionImplementation =
-                RawExtensionImplementation::new(&$implementation);
-        }
-    };
-}
-
-host_extension!(
-    HostThreadCheck,
-    [c"clap.thread-check"],
-    RawHostThreadCheck {
-        is_main_thread: Some(thread_check_is_main_thread),
-        is_audio_thread: Some(thread_check_is_audio_thread),
+impl HostThreadCheckImpl for HostShared {
+    fn is_main_thread(&self) -> bool {
+        !self.in_audio.load(Ordering::SeqCst)
     }
-);
 
-host_extension!(
-    HostParams,
-    [c"clap.params"],
-    RawHostParams {
-        rescan: Some(params_rescan),
-        clear: Some(params_clear),
-        request_flush: Some(params_request_flush),
-    }
-);
-
-host_extension!(
-    HostTrackInfo,
-    [c"clap.track-info/1", c"clap.track-info.draft/1"],
-    RawHostTrackInfo {
-        get: Some(track_info_get),
-    }
-);
-
-unsafe extern "C" fn thread_check_is_main_thread(host: *const clap_host) -> bool {
-    // SAFETY: the plugin passes back the host pointer it was given.
-    unsafe {
-        with_shared(host, false, |shared| {
-            !shared.in_audio.load(Ordering::SeqCst)
-        })
+    fn is_audio_thread(&self) -> bool {
+        self.in_audio.load(Ordering::SeqCst)
     }
 }
 
-unsafe extern "C" fn thread_check_is_audio_thread(host: *const clap_host) -> bool {
-    // SAFETY: the plugin passes back the host pointer it was given.
-    unsafe { with_shared(host, false, |shared| shared.in_audio.load(Ordering::SeqCst)) }
-}
-
-unsafe extern "C" fn params_rescan(_host: *const clap_host, _flags: u32) {}
-
-unsafe extern "C" fn params_clear(_host: *const clap_host, _param_id: u32, _flags: u32) {}
-
-unsafe extern "C" fn params_request_flush(host: *const clap_host) {
-    // SAFETY: the plugin passes back the host pointer it was given.
-    unsafe {
-        with_shared(host, (), |shared| {
-            shared.flush_requested.store(true, Ordering::SeqCst);
-        });
+impl HostParamsImplShared for HostShared {
+    fn request_flush(&self) {
+        self.flush_requested.store(true, Ordering::SeqCst);
     }
 }
 
-unsafe extern "C" fn track_info_get(host: *const clap_host, info: *mut RawTrackInfo) -> bool {
-    if info.is_null() {
-        return false;
-    }
-    // SAFETY: the plugin passes back the host pointer it was given.
-    let track = unsafe {
-        with_shared(host, None, |shared| {
-            let name = shared.track_name.as_ref()?;
-            shared.track_info_requests.fetch_add(1, Ordering::SeqCst);
-            let mut track = RawTrackInfo {
-                flags: TRACK_INFO_HAS_TRACK_NAME,
-                name: [0; NAME_SIZE],
-                color: [0; 4],
-                audio_channel_count: 0,
-                audio_port_type: std::ptr::null(),
-            };
-            for (dst, &src) in track
-                .name
-                .iter_mut()
-                .zip(name.as_bytes().iter().take(NAME_SIZE - 1))
-            {
-                *dst = src as c_char;
-            }
-            Some(track)
-        })
-    };
-    match track {
-        Some(track) => {
-            // SAFETY: `info` is non-null and points to a `clap_track_info` owned by the plugin.
-            unsafe { info.write(track) };
-            true
-        }
-        None => false,
+struct HostMainThread<'a> {
+    shared: &'a HostShared,
+}
+
+impl<'a> MainThreadHandler<'a> for HostMainThread<'a> {}
+
+impl HostParamsImplMainThread for HostMainThread<'_> {
+    fn rescan(&self, _flags: ParamRescanFlags) {}
+
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
+
+impl HostTrackInfoImpl for HostMainThread<'_> {
+    fn get<'a>(&'a self, writer: &mut TrackInfoWriter<'_, 'a>) {
+        // Leaving the writer unset makes the plugin's `get()` call return false.
+        let Some(name) = &self.shared.track_name else {
+            return;
+        };
+        self.shared
+            .track_info_requests
+            .fetch_add(1, Ordering::SeqCst);
+        writer.set(&TrackInfo::new().with_name(Some(name.as_bytes())));
     }
 }
