@@ -72,7 +72,10 @@ fn whole_chain(meter: &mut BusMeter, channels: &[Vec<f32>]) -> f32 {
     let n = channels[0].len();
     for start in (0..n).step_by(BLOCK) {
         let end = (start + BLOCK).min(n);
-        let t = TransportState { playing: true, pos_samples: Some(start as i64) };
+        let t = TransportState {
+            playing: true,
+            pos_samples: Some(start as i64),
+        };
         meter.process(&[&channels[0][start..end], &channels[1][start..end]], t);
     }
     meter.snapshot().max_true_peak()
@@ -98,14 +101,18 @@ fn bench(c: &mut Criterion) {
             group.bench_function(id, |b| b.iter(|| stemcheck_true_peak(&mut dets, channels)));
         }
         let mut meter = ebur128::EbuR128::new(2, FS, ebur128::Mode::TRUE_PEAK).expect("meter");
-        group.bench_function("ebur128", |b| b.iter(|| ebur128_true_peak(&mut meter, channels)));
+        group.bench_function("ebur128", |b| {
+            b.iter(|| ebur128_true_peak(&mut meter, channels))
+        });
         group.finish();
 
         let mut group = c.benchmark_group(format!("bus_meter_{name}"));
         group.throughput(Throughput::Elements(elements));
         group.sample_size(30);
         let mut meter = BusMeter::new(2, FS as f32, MeterSettings::default());
-        group.bench_function("whole_chain", |b| b.iter(|| whole_chain(&mut meter, channels)));
+        group.bench_function("whole_chain", |b| {
+            b.iter(|| whole_chain(&mut meter, channels))
+        });
         group.finish();
     }
 }
@@ -115,13 +122,17 @@ fn ns_per_sample(group: &str, id: &str, elements: f64) -> Option<f64> {
     let target = std::env::var("CARGO_TARGET_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_owned());
     let path = format!("{target}/criterion/{group}/{id}/new/estimates.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     Some(json["mean"]["point_estimate"].as_f64()? / elements)
 }
 
 fn summary() {
     println!("\nns per sample per channel (mean), stereo 48 kHz, blocks of {BLOCK}:");
-    println!("{:<16} {:>14} {:>14} {:>10} {:>10} {:>12}", "signal", "stemcheck", "portable", "ebur128", "ratio", "whole chain");
+    println!(
+        "{:<16} {:>14} {:>14} {:>10} {:>10} {:>12}",
+        "signal", "stemcheck", "portable", "ebur128", "ratio", "whole chain"
+    );
     let detected = format!("stemcheck_{:?}", Kernel::detect()).to_lowercase();
     for (name, channels) in &signals() {
         let elements = (channels[0].len() * channels.len()) as f64;
