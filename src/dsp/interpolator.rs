@@ -20,7 +20,9 @@ const KAISER_BETA: f64 = 7.0;
 /// The tabulated interpolation filter, one row of [`TAPS`] coefficients per phase.
 #[derive(Clone, Debug)]
 pub struct InterpolationTable {
-    rows: Box<[[f32; TAPS]; PHASES]>,
+    /// Rows `0..=PHASES`: row `PHASES` is the next sample, so that three neighbouring
+    /// fine points usually share one window.
+    rows: Box<[[f32; TAPS]; PHASES + 1]>,
 }
 
 impl Default for InterpolationTable {
@@ -32,7 +34,7 @@ impl Default for InterpolationTable {
 impl InterpolationTable {
     /// Computes the table (runs once per meter, outside the audio thread).
     pub fn new() -> Self {
-        let mut rows = Box::new([[0.0f32; TAPS]; PHASES]);
+        let mut rows = Box::new([[0.0f32; TAPS]; PHASES + 1]);
         let half = (TAPS / 2) as f64;
         for (phase, row) in rows.iter_mut().enumerate() {
             let frac = phase as f64 / PHASES as f64;
@@ -45,7 +47,7 @@ impl InterpolationTable {
         Self { rows }
     }
 
-    /// The coefficients of one phase (`0..PHASES`).
+    /// The coefficients of one phase (`0..=PHASES`; `PHASES` is the next sample).
     #[inline]
     pub fn row(&self, phase: usize) -> &[f32; TAPS] {
         &self.rows[phase]
@@ -90,10 +92,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phase_zero_is_the_sample_itself() {
+    fn phase_zero_is_the_sample_itself_and_the_last_row_the_next_one() {
         let table = InterpolationTable::new();
         for (i, &c) in table.row(0).iter().enumerate() {
             let want = if i == TAPS_BEFORE { 1.0 } else { 0.0 };
+            assert!((c - want).abs() < 1e-7, "tap {i}: {c}");
+        }
+        for (i, &c) in table.row(PHASES).iter().enumerate() {
+            let want = if i == TAPS_BEFORE + 1 { 1.0 } else { 0.0 };
             assert!((c - want).abs() < 1e-7, "tap {i}: {c}");
         }
     }

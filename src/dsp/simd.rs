@@ -63,6 +63,20 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// Three dot products of one window `x` with three coefficient rows.
+    #[inline]
+    pub fn dot3(self, w: [&[f32; TAPS]; 3], x: &[f32]) -> [f32; 3] {
+        let x: &[f32; TAPS] = x[..TAPS].try_into().expect("slice of TAPS samples");
+        match self {
+            Kernel::Portable => w.map(|w| dot_portable(w, x)),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `fir`: the variant proves AVX2 + FMA, and all arrays hold TAPS floats.
+            Kernel::Avx2Fma => unsafe { avx2::dot3(w, x) },
+        }
+    }
+}
+
 fn fir_portable(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
     for (g, out_group) in out.chunks_exact_mut(GROUP).enumerate() {
         let base = g * GROUP;
@@ -150,11 +164,58 @@ mod avx2 {
         let one = _mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1));
         _mm_cvtss_f32(one)
     }
+
+    /// AVX2 body of [`super::Kernel::dot3`]: the window is loaded once for three rows, and the
+    /// three sums are reduced together.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot3(w: [&[f32; TAPS]; 3], x: &[f32; TAPS]) -> [f32; 3] {
+        let mut acc = [_mm256_setzero_ps(); 3];
+        for k in (0..TAPS).step_by(8) {
+            // SAFETY: k + 7 < TAPS, the length of every array.
+            let xv = unsafe { _mm256_loadu_ps(x.as_ptr().add(k)) };
+            for (a, row) in acc.iter_mut().zip(w) {
+                // SAFETY: as above.
+                let wv = unsafe { _mm256_loadu_ps(row.as_ptr().add(k)) };
+                *a = _mm256_fmadd_ps(wv, xv, *a);
+            }
+        }
+        let t = _mm256_hadd_ps(acc[0], acc[1]);
+        let u = _mm256_hadd_ps(acc[2], acc[2]);
+        let v = _mm256_hadd_ps(t, u);
+        let sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let mut out = [0.0f32; 4];
+        // SAFETY: `out` holds four floats.
+        unsafe { _mm_storeu_ps(out.as_mut_ptr(), sum) };
+        [out[0], out[1], out[2]]
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot3_matches_three_dots() {
+        let x: Vec<f32> = (0..TAPS).map(|i| (i as f32 * 0.71).cos()).collect();
+        let rows: [[f32; TAPS]; 3] =
+            std::array::from_fn(|r| std::array::from_fn(|i| ((r * 7 + i) as f32 * 0.13).sin()));
+        let mut kernels = vec![Kernel::Portable, Kernel::detect()];
+        kernels.dedup();
+        for kernel in kernels {
+            let three = kernel.dot3([&rows[0], &rows[1], &rows[2]], &x);
+            for r in 0..3 {
+                let one = kernel.dot(&rows[r], &x);
+                assert!(
+                    (three[r] - one).abs() < 1e-5,
+                    "{kernel:?} row {r}: {} vs {one}",
+                    three[r]
+                );
+            }
+        }
+    }
 
     fn signal(n: usize) -> Vec<f32> {
         (0..n).map(|i| ((i as f32) * 0.37).sin() * 0.8).collect()

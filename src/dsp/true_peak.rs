@@ -219,7 +219,7 @@ impl TruePeakDetector {
 
         let eval = |q: i64| self.eval_fine(q, chunk_start);
         let mut q = start;
-        let (mut left, mut mid, mut right) = (eval(q - 1), eval(q), eval(q + 1));
+        let [mut left, mut mid, mut right] = self.eval_fine3(q, chunk_start);
         for _ in 0..FINE_PER_GRID {
             if left > mid && q - 1 > lo {
                 q -= 1;
@@ -234,6 +234,22 @@ impl TruePeakDetector {
         let p = vertex_offset(left, mid, right);
         let peak = mid - 0.25 * (left - right) * p;
         (q.div_euclid(PHASES as i64), peak.max(mid).max(b))
+    }
+
+    /// |y| at fine indices `q - 1`, `q`, `q + 1`: one window and one kernel call when the three
+    /// lie within one sample interval (counting its end), three calls otherwise.
+    #[inline]
+    fn eval_fine3(&self, q: i64, chunk_start: i64) -> [f32; 3] {
+        let m = (q - 1).div_euclid(PHASES as i64);
+        let phase = (q - 1).rem_euclid(PHASES as i64) as usize;
+        if phase + 2 > PHASES {
+            return [q - 1, q, q + 1].map(|q| self.eval_fine(q, chunk_start));
+        }
+        let b = (m - chunk_start + HISTORY as i64) as usize;
+        let rows = [phase, phase + 1, phase + 2].map(|p| self.table.row(p));
+        self.kernel
+            .dot3(rows, &self.buf[b - TAPS_BEFORE..])
+            .map(f32::abs)
     }
 
     /// |y(q / PHASES)|, the reconstructed signal at fine index `q` (absolute).
