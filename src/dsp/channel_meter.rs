@@ -167,7 +167,8 @@ impl ChannelMeter {
     /// the block's largest |sample|.
     fn sample_by_sample(&mut self, x: &[f32], pos_offset: Option<i64>) -> f32 {
         let start = self.detector.next_index();
-        let pos = |k: usize| pos_offset.map(|o| o + start + k as i64);
+        // Signed: a flat top's first sample may lie in an earlier block (negative k).
+        let pos = |k: i64| pos_offset.map(|o| o + start + k);
         let mut block_max = 0.0f32;
         for (k, &raw) in x.iter().enumerate() {
             let v = if raw.is_finite() {
@@ -184,7 +185,7 @@ impl ChannelMeter {
                 }
             }
             if a >= FULL_SCALE {
-                self.clips.record(pos(k));
+                self.clips.record(pos(k as i64));
             }
             if v == self.run_value {
                 self.run_len += 1;
@@ -193,7 +194,7 @@ impl ChannelMeter {
                     && a >= self.sample_peak * FLAT_TOP_NEAR_PEAK
                 {
                     self.flat_tops
-                        .record(pos(k + 1 - FLAT_TOP_MIN_RUN as usize));
+                        .record(pos(k as i64 + 1 - FLAT_TOP_MIN_RUN as i64));
                 }
             } else {
                 self.run_value = v;
@@ -300,6 +301,16 @@ mod tests {
         assert_eq!(r.flat_tops.first, Some(1020));
         assert!(r.true_peak_overs.count >= 1);
         assert!(r.true_peak >= 1.0);
+    }
+
+    #[test]
+    fn a_flat_top_across_blocks_is_placed_at_its_first_sample() {
+        let mut m = ChannelMeter::new(1.0);
+        m.process(&[0.1, 0.2, 0.9, 0.9], Some(500), 1.0);
+        m.process(&[0.9, 0.3], Some(500), 1.0);
+        let r = m.readings();
+        assert_eq!(r.flat_tops.count, 1);
+        assert_eq!(r.flat_tops.first, Some(502));
     }
 
     #[test]
