@@ -89,6 +89,13 @@ impl NiceEguiApp for MeterEditor {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        self.draw(ui);
+    }
+}
+
+impl MeterEditor {
+    /// Draws one frame (everything but the host window plumbing, so tests can run it).
+    fn draw(&mut self, ui: &mut egui::Ui) {
         // A read fails only while the audio thread publishes non-stop; keep the last one then.
         if let Some(s) = self.shared.snapshot.read() {
             self.last = s;
@@ -305,4 +312,110 @@ fn draw_bars(ui: &mut egui::Ui, snap: &MeterSnapshot, window: (f32, f32), ceilin
         x += 8.0;
     }
     let _ = SCALE_DB;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::snapshot::{EventSnapshot, FLAG_HAS_CORRELATION};
+
+    fn editor(shared: Arc<Shared>, track_name: &str) -> MeterEditor {
+        MeterEditor {
+            params: Arc::new(StemcheckParams::default()),
+            shared,
+            gui: None,
+            track_name: track_name.to_owned(),
+            last: MeterSnapshot::default(),
+        }
+    }
+
+    /// Lays the editor out headlessly for a few frames and returns the text it painted.
+    fn frame_texts(app: &mut MeterEditor, size: (f32, f32)) -> String {
+        let ctx = egui::Context::default();
+        let input = || egui::RawInput {
+            screen_rect: Some(Rect::from_min_size(
+                egui::Pos2::ZERO,
+                Vec2::new(size.0, size.1),
+            )),
+            ..Default::default()
+        };
+        let mut texts = String::new();
+        for _ in 0..2 {
+            let mut out = ctx.run_ui(input(), |ui| app.draw(ui));
+            // No GPU here: the font atlas upload is dropped on purpose.
+            out.textures_delta.clear();
+            texts.clear();
+            for shape in out.shapes {
+                collect_text(&shape.shape, &mut texts);
+            }
+        }
+        texts
+    }
+
+    fn collect_text(shape: &egui::Shape, out: &mut String) {
+        match shape {
+            egui::Shape::Text(t) => {
+                out.push_str(t.galley.text());
+                out.push('|');
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| collect_text(s, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_editor_shows_the_published_readings() {
+        let shared = Arc::new(Shared::default());
+        shared.snapshot.write(MeterSnapshot {
+            channels: 2,
+            sample_rate: 48_000.0,
+            sample_peak: [0.5, 0.25],
+            true_peak: [0.6, 0.3],
+            sample_peak_display: [0.4, 0.2],
+            true_peak_display: [0.45, 0.22],
+            clips: EventSnapshot {
+                count: 0,
+                first: i64::MIN,
+                last: i64::MIN,
+            },
+            true_peak_overs: EventSnapshot {
+                count: 2,
+                first: 48_000,
+                last: 96_000,
+            },
+            correlation: 0.5,
+            correlation_recent: 0.4,
+            flags: FLAG_HAS_CORRELATION,
+            ..Default::default()
+        });
+        let mut app = editor(shared, "07_Vocals_Lead");
+        let texts = frame_texts(&mut app, (520.0, 440.0));
+        for want in [
+            "07_Vocals_Lead",
+            "Headroom",
+            "4.4 dB",
+            "In the window",
+            "Reset",
+            "0:01.000",
+            "+0.50",
+        ] {
+            assert!(texts.contains(want), "missing {want:?} in {texts}");
+        }
+        // Small and mono still lay out.
+        let mut app = editor(Arc::new(Shared::default()), "");
+        let texts = frame_texts(&mut app, (200.0, 150.0));
+        assert!(
+            texts.contains("Stemcheck") && texts.contains("No signal yet"),
+            "{texts}"
+        );
+    }
+
+    #[test]
+    fn a_reset_request_is_taken_exactly_once() {
+        let shared = Shared::default();
+        assert!(!shared.take_reset_request());
+        shared.request_reset();
+        assert!(shared.take_reset_request());
+        assert!(!shared.take_reset_request());
+    }
 }
