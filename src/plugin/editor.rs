@@ -2,7 +2,7 @@
 //! published by the audio thread and writes parameters through the host.
 
 use super::params::StemcheckParams;
-use super::readout::{bar_fraction, format_db, format_position, headline, Tone, SCALE_DB};
+use super::readout::{bar_fraction, format_db, format_position, headline, Tone};
 use super::shared::Shared;
 use crate::dsp::level::{from_db, to_db};
 use crate::dsp::snapshot::MeterSnapshot;
@@ -311,7 +311,6 @@ fn draw_bars(ui: &mut egui::Ui, snap: &MeterSnapshot, window: (f32, f32), ceilin
         );
         x += 8.0;
     }
-    let _ = SCALE_DB;
 }
 
 #[cfg(test)]
