@@ -42,6 +42,10 @@ impl EventSnapshot {
     }
 }
 
+/// A bus whose sample peak since reset stays below this (−100 dBFS) counts as silent: dither
+/// and denormal noise are no programme.
+pub const SILENCE_LINEAR: f32 = 1e-5;
+
 /// Flag bit: the transport was playing during the latest block.
 pub const FLAG_PLAYING: u32 = 1;
 /// Flag bit: playback jumped forward during the pass.
@@ -112,6 +116,11 @@ impl MeterSnapshot {
         self.sample_peak[..self.channel_count()]
             .iter()
             .fold(0.0, |m, &v| m.max(v))
+    }
+
+    /// Whether the bus has been silent since reset (sample peak below −100 dBFS).
+    pub fn is_silent(&self) -> bool {
+        self.max_sample_peak() < SILENCE_LINEAR
     }
 
     /// Stereo correlation over the pass, if measured.

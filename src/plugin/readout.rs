@@ -42,6 +42,10 @@ pub fn headline(snap: &MeterSnapshot, window: (f32, f32), ceiling_db: f32) -> He
     let (tone, verdict) = match (tp, status) {
         _ if fault => (Tone::Fault, fault_text(snap, tp, ceiling_db)),
         (None, _) => (Tone::Idle, "No signal yet".to_owned()),
+        _ if snap.is_silent() => (
+            Tone::Idle,
+            "Silent since reset: nothing above -100 dBFS".to_owned(),
+        ),
         (_, WindowStatus::Under) => (
             Tone::Under,
             format!(
@@ -126,6 +130,7 @@ mod tests {
         MeterSnapshot {
             channels: 2,
             true_peak: [tp, tp * 0.5],
+            sample_peak: [tp * 0.9, tp * 0.4],
             ..Default::default()
         }
     }
@@ -140,6 +145,17 @@ mod tests {
         assert_eq!(headline(&snap_at(0.95), w, -1.0).tone, Tone::Fault); // −0.4 dB
         let h = headline(&snap_at(0.6), w, -1.0);
         assert!((h.headroom_db.unwrap() - 4.437).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_bus_below_minus_100_dbfs_is_silent() {
+        let mut s = snap_at(5e-6);
+        s.sample_peak = [4e-6, 1e-6];
+        let h = headline(&s, (-6.0, -3.0), -1.0);
+        assert_eq!(h.tone, Tone::Idle);
+        assert!(h.verdict.starts_with("Silent"), "{}", h.verdict);
+        s.sample_peak = [2e-5, 0.0];
+        assert!(!s.is_silent());
     }
 
     #[test]
