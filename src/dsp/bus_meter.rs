@@ -83,15 +83,21 @@ impl BusMeter {
 
     /// Clears every reading and the pass (the reset button).
     pub fn reset(&mut self) {
-        self.channels.iter_mut().for_each(ChannelMeter::reset);
-        self.correlation = Correlation::default();
+        self.clear_readings();
         self.pass.clear();
     }
 
     /// Clears readings and filter history: the next block starts a new stream.
     pub fn restart(&mut self) {
-        self.reset();
         self.channels.iter_mut().for_each(ChannelMeter::restart);
+        self.correlation = Correlation::default();
+        self.pass.clear();
+    }
+
+    /// Clears the channels' readings (keeping their filter history) and the correlation.
+    fn clear_readings(&mut self) {
+        self.channels.iter_mut().for_each(ChannelMeter::reset);
+        self.correlation = Correlation::default();
     }
 
     /// Meters one block. `block[c]` is channel `c`; extra channels are ignored, and all
@@ -100,8 +106,8 @@ impl BusMeter {
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C], transport: TransportState) {
         let len = block.first().map_or(0, |c| c.as_ref().len());
         if self.pass.on_block(transport, len) {
-            self.channels.iter_mut().for_each(ChannelMeter::reset);
-            self.correlation = Correlation::default();
+            // The tracker has already started the new range itself.
+            self.clear_readings();
         }
         let decay = (-DISPLAY_FALL_DB_PER_SECOND * len as f32 / self.sample_rate / 20.0
             * std::f32::consts::LN_10)
