@@ -1,10 +1,14 @@
 //! Stemcheck: stem-export metering as a CLAP and VST3 plugin.
 //!
 //! [`dsp`] holds the meters with no plugin-framework types (tests and tools use it directly),
-//! [`sync`] the lock-free publication, and [`plugin`] wires both to nice-plug.
+//! [`sync`] the lock-free publication, [`registry`] the table through which instances see each
+//! other, [`report`] the sign-off rules and the written report, and [`plugin`] wires them all
+//! to nice-plug.
 
 pub mod dsp;
 pub mod plugin;
+pub mod registry;
+pub mod report;
 pub mod sync;
 
 pub use plugin::Stemcheck;

@@ -1,11 +1,14 @@
 //! The egui editor: bars, the headroom number, counters, reset. It only reads snapshots
 //! published by the audio thread and writes parameters through the host.
 
+use super::master_panel::{role_selector, MasterPanel, Palette};
+use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::readout::{bar_fraction, format_db, format_position, headline, Tone};
 use super::shared::Shared;
 use crate::dsp::level::{from_db, to_db};
 use crate::dsp::snapshot::MeterSnapshot;
+use crate::registry::{Registry, Role, CAPACITY};
 use egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Stroke, Vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
@@ -17,7 +20,7 @@ use nice_plug_egui::{
 use std::sync::Arc;
 
 /// Initial editor size in logical pixels.
-const DEFAULT_SIZE: (u32, u32) = (520, 440);
+const DEFAULT_SIZE: (u32, u32) = (640, 560);
 
 /// The editor's size state, created with the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -39,13 +42,7 @@ pub fn create(
         resize_hint: ResizeHint::resizable().with_min_logical_size(LogicalSize::new(360.0, 320.0)),
         ..Default::default()
     };
-    let app = MeterEditor {
-        params,
-        shared,
-        gui: None,
-        track_name: String::new(),
-        last: MeterSnapshot::default(),
-    };
+    let app = MeterEditor::new(params, shared);
     create_egui_editor(state, repaint, settings, app)
 }
 
@@ -54,8 +51,34 @@ pub struct MeterEditor {
     params: Arc<StemcheckParams>,
     shared: Arc<Shared>,
     gui: Option<GuiContext>,
-    track_name: String,
     last: MeterSnapshot,
+    /// The label while the user edits it (committed when the field loses focus).
+    label_edit: Option<String>,
+    master: MasterPanel,
+}
+
+impl MeterEditor {
+    fn new(params: Arc<StemcheckParams>, shared: Arc<Shared>) -> Self {
+        Self {
+            params,
+            shared,
+            gui: None,
+            last: MeterSnapshot::default(),
+            label_edit: None,
+            master: MasterPanel::new(Overview::new(Registry::global())),
+        }
+    }
+}
+
+/// The editor's colours for the master panel.
+fn palette() -> Palette {
+    Palette {
+        good: colour(Tone::InWindow),
+        under: colour(Tone::Under),
+        warn: colour(Tone::Over),
+        bad: colour(Tone::Fault),
+        idle: colour(Tone::Idle),
+    }
 }
 
 /// Colour for a tone.
@@ -81,7 +104,10 @@ impl NiceEguiApp for MeterEditor {
     }
 
     fn track_info_changed(&mut self, info: TrackInfo) {
-        self.track_name = info.name().to_owned();
+        // Called on the main thread whenever the host names the track, editor open or not:
+        // this is where the stem's name reaches the registry.
+        self.shared.set_track_name(info.name());
+        self.shared.publish_name(&self.params.label());
     }
 
     fn editor_closed(&mut self) {
@@ -105,11 +131,13 @@ impl MeterEditor {
         let ceiling = self.params.tp_ceiling_db.value();
         let head = headline(&snap, window, ceiling);
 
+        let is_master = self.params.role() == Role::Master;
         ui.horizontal(|ui| {
-            let name = if self.track_name.is_empty() {
-                "Stemcheck"
+            let label = self.params.label();
+            let name = if label.trim().is_empty() && self.shared.track_name().trim().is_empty() {
+                if is_master { "Master" } else { "Stemcheck" }.to_owned()
             } else {
-                &self.track_name
+                self.shared.display_name(&label)
             };
             ui.heading(name);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -149,6 +177,11 @@ impl MeterEditor {
             });
         });
         ui.separator();
+        if is_master {
+            self.master.draw(ui, &self.shared, &self.params, &palette());
+            ui.separator();
+        }
+        self.identity_row(ui);
         if let Some(gui) = &self.gui {
             let setter = gui.param_setter();
             egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
@@ -162,6 +195,37 @@ impl MeterEditor {
                 ui.add(ParamSlider::for_param(&self.params.tp_ceiling_db, &setter));
                 ui.end_row();
             });
+        }
+    }
+
+    /// Role, label, and the registry-full notice.
+    fn identity_row(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let setter = self.gui.as_ref().map(|g| g.param_setter());
+            role_selector(ui, &self.params, setter.as_ref());
+            ui.add_space(12.0);
+            ui.label("Label");
+            let edit = self.label_edit.get_or_insert_with(|| self.params.label());
+            let response = ui.add(
+                egui::TextEdit::singleline(edit)
+                    .hint_text("host's track name")
+                    .desired_width(180.0),
+            );
+            if response.lost_focus() {
+                let label = edit.trim().to_owned();
+                StemcheckParams::set_string(&self.params.label, &label);
+                self.shared.publish_name(&label);
+                self.label_edit = None;
+            }
+        });
+        if self.shared.slot.is_none() {
+            ui.label(
+                RichText::new(format!(
+                    "The registry is full ({CAPACITY} instances): this instance meters, but \
+                     no master can see it."
+                ))
+                .color(colour(Tone::Over)),
+            );
         }
     }
 }
@@ -319,13 +383,8 @@ mod tests {
     use crate::dsp::snapshot::{EventSnapshot, FLAG_HAS_CORRELATION};
 
     fn editor(shared: Arc<Shared>, track_name: &str) -> MeterEditor {
-        MeterEditor {
-            params: Arc::new(StemcheckParams::default()),
-            shared,
-            gui: None,
-            track_name: track_name.to_owned(),
-            last: MeterSnapshot::default(),
-        }
+        shared.set_track_name(track_name);
+        MeterEditor::new(Arc::new(StemcheckParams::default()), shared)
     }
 
     /// Lays the editor out headlessly for a few frames and returns the text it painted.

@@ -1,15 +1,20 @@
 //! The nice-plug plugin: wires the framework-free meters to the host.
 
 pub mod editor;
+pub mod master_panel;
+pub mod overview;
 pub mod params;
 pub mod readout;
+pub mod report_worker;
 pub mod shared;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;
+use crate::registry::SlotReading;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
 use params::StemcheckParams;
+use report_worker::ReportWorker;
 use shared::Shared;
 use std::sync::Arc;
 
@@ -26,6 +31,10 @@ pub struct Stemcheck {
     repaint: RepaintNotifier,
     /// Created in `activate` (allocation is allowed there), used in `process`.
     meter: Option<BusMeter>,
+    /// Whether the transport played during the previous block (to see a pass end).
+    was_playing: bool,
+    /// Writes reports off the audio thread; started in `initialize`.
+    report_worker: Option<ReportWorker>,
 }
 
 impl Default for Stemcheck {
@@ -36,6 +45,8 @@ impl Default for Stemcheck {
             editor_state: editor::default_state(),
             repaint: RepaintNotifier::new(),
             meter: None,
+            was_playing: false,
+            report_worker: None,
         }
     }
 }
@@ -117,6 +128,18 @@ impl Plugin for Stemcheck {
             return false;
         }
         self.meter = Some(BusMeter::new(channels, rate, self.settings()));
+        self.shared.publish_name(&self.params.label());
+        if self.report_worker.is_none() {
+            match ReportWorker::spawn(self.shared.clone(), self.params.clone()) {
+                Ok(worker) => self.report_worker = Some(worker),
+                // The meters work without it; only reports are lost, and the editor says so.
+                Err(e) => self
+                    .shared
+                    .set_report_status(shared::ReportStatus::Failed(format!(
+                        "Reports are unavailable: the report thread did not start ({e})"
+                    ))),
+            }
+        }
         true
     }
 
@@ -152,7 +175,15 @@ impl Plugin for Stemcheck {
         for channel in channels.iter_mut() {
             flush_subnormals(channel);
         }
-        self.shared.snapshot.write(meter.snapshot());
+        let snapshot = meter.snapshot();
+        self.shared.snapshot.write(snapshot);
+        if let Some(slot) = &self.shared.slot {
+            slot.publish(&SlotReading::new(snapshot, self.params.role()));
+        }
+        if self.was_playing && !state.playing {
+            self.shared.note_pass_ended();
+        }
+        self.was_playing = state.playing;
         self.repaint.request_repaint();
         ProcessStatus::Normal
     }

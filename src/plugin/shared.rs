@@ -1,26 +1,65 @@
-//! State shared between the audio thread and the editor, all lock-free.
+//! State shared between the audio thread, the editor and the report thread, lock-free where
+//! the audio thread touches it.
 
 use crate::dsp::snapshot::MeterSnapshot;
+use crate::registry::{NameSource, Registry, SlotHandle};
 use crate::sync::seqlock::SeqLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
-/// What the audio thread publishes and the editor reads (and the reset request going back).
+/// What the latest report attempt gave, for the editor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportStatus {
+    /// No report asked for yet.
+    None,
+    /// Written: the JSON file's path.
+    Written(PathBuf),
+    /// Not written, and why (shown in the editor).
+    Failed(String),
+}
+
+/// What the audio thread publishes and the other threads read (and the requests going back).
 pub struct Shared {
     /// The latest meter readings, written once per block by the audio thread.
     pub snapshot: SeqLock<MeterSnapshot>,
+    /// This instance's registry slot; `None` when the registry was full.
+    pub slot: Option<SlotHandle>,
     reset_requested: AtomicBool,
+    /// Bumped by the audio thread each time the transport stops after playing.
+    passes_ended: AtomicU64,
+    /// Bumped by the editor's "Write report" button.
+    report_requests: AtomicU64,
+    /// The host's track name (main thread and editor only).
+    track_name: Mutex<String>,
+    /// The latest report attempt (report thread writes, editor reads).
+    report_status: Mutex<ReportStatus>,
 }
 
 impl Default for Shared {
     fn default() -> Self {
-        Self {
-            snapshot: SeqLock::new(MeterSnapshot::default()),
-            reset_requested: AtomicBool::new(false),
-        }
+        Self::new(Registry::global())
     }
 }
 
 impl Shared {
+    /// Claims a slot in `registry` (made on the main thread when the plugin is created).
+    pub fn new(registry: &'static Registry) -> Self {
+        let slot = registry.claim("", NameSource::Slot);
+        if let Some(slot) = &slot {
+            slot.set_name(&slot.default_name(), NameSource::Slot);
+        }
+        Self {
+            snapshot: SeqLock::new(MeterSnapshot::default()),
+            slot,
+            reset_requested: AtomicBool::new(false),
+            passes_ended: AtomicU64::new(0),
+            report_requests: AtomicU64::new(0),
+            track_name: Mutex::new(String::new()),
+            report_status: Mutex::new(ReportStatus::None),
+        }
+    }
+
     /// Asks the audio thread to reset the meters before its next block.
     pub fn request_reset(&self) {
         // Relaxed is enough: the flag carries no data; the audio thread only needs to see it
@@ -31,5 +70,117 @@ impl Shared {
     /// Takes a pending reset request (audio thread).
     pub fn take_reset_request(&self) -> bool {
         self.reset_requested.swap(false, Ordering::Relaxed)
+    }
+
+    /// Audio thread: the transport stopped after playing (a pass ended).
+    pub fn note_pass_ended(&self) {
+        // Release: the snapshot of the ended pass, published before this, is visible to the
+        // report thread that sees the new count (Acquire in `passes_ended`).
+        self.passes_ended.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many passes have ended since the instance was created.
+    pub fn passes_ended(&self) -> u64 {
+        self.passes_ended.load(Ordering::Acquire)
+    }
+
+    /// Editor: asks the report thread to write a report now.
+    pub fn request_report(&self) {
+        // Relaxed: a counter with no data behind it; the report thread reads everything else
+        // through its own synchronisation.
+        self.report_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many reports were asked for by hand.
+    pub fn report_requests(&self) -> u64 {
+        self.report_requests.load(Ordering::Relaxed)
+    }
+
+    /// Stores the host's track name (main thread).
+    pub fn set_track_name(&self, name: &str) {
+        name.clone_into(&mut lock(&self.track_name));
+    }
+
+    /// The host's track name, empty when the host gave none.
+    pub fn track_name(&self) -> String {
+        lock(&self.track_name).clone()
+    }
+
+    /// Publishes the display name: the label if set, else the host's track name, else
+    /// "Stem N" after the slot. Never from the audio thread.
+    pub fn publish_name(&self, label: &str) {
+        let Some(slot) = &self.slot else {
+            return;
+        };
+        let (name, source) = resolve_name(label, &self.track_name(), &slot.default_name());
+        slot.set_name(&name, source);
+    }
+
+    /// The display name as the registry shows it.
+    pub fn display_name(&self, label: &str) -> String {
+        let default = match &self.slot {
+            Some(slot) => slot.default_name(),
+            None => "Stem".to_owned(),
+        };
+        resolve_name(label, &self.track_name(), &default).0
+    }
+
+    /// Records the latest report attempt.
+    pub fn set_report_status(&self, status: ReportStatus) {
+        *lock(&self.report_status) = status;
+    }
+
+    /// The latest report attempt.
+    pub fn report_status(&self) -> ReportStatus {
+        lock(&self.report_status).clone()
+    }
+}
+
+/// The label wins over the host's name, which wins over the slot's default; blanks don't count.
+pub fn resolve_name(label: &str, track: &str, default: &str) -> (String, NameSource) {
+    if !label.trim().is_empty() {
+        (label.trim().to_owned(), NameSource::Label)
+    } else if !track.trim().is_empty() {
+        (track.trim().to_owned(), NameSource::Host)
+    } else {
+        (default.to_owned(), NameSource::Slot)
+    }
+}
+
+/// Locks a mutex that only non-audio threads use; a poisoned one still holds a whole value.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_overrides_the_host_name_which_overrides_the_slot() {
+        assert_eq!(
+            resolve_name("Lead vox", "Audio 3", "Stem 3"),
+            ("Lead vox".to_owned(), NameSource::Label)
+        );
+        assert_eq!(
+            resolve_name("  ", "Audio 3", "Stem 3"),
+            ("Audio 3".to_owned(), NameSource::Host)
+        );
+        assert_eq!(
+            resolve_name("", "", "Stem 3"),
+            ("Stem 3".to_owned(), NameSource::Slot)
+        );
+    }
+
+    #[test]
+    fn a_full_registry_leaves_the_instance_without_a_slot() {
+        let reg: &'static Registry = Box::leak(Box::new(Registry::new(1)));
+        let first = Shared::new(reg);
+        assert!(first.slot.is_some());
+        let second = Shared::new(reg);
+        assert!(second.slot.is_none(), "a second claim on a one-slot table");
+        assert_eq!(second.display_name(""), "Stem");
+        drop(first);
+        assert!(Shared::new(reg).slot.is_some(), "the slot came back");
     }
 }

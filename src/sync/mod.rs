@@ -1,3 +1,4 @@
-//! Lock-free sharing between the audio thread and its readers.
+//! Lock-free sharing between the audio thread and its readers. The primitives live in the
+//! `stemcheck-sync` crate so that they can be model-checked with loom on their own.
 
-pub mod seqlock;
+pub use stemcheck_sync::{seqlock, slot_state};

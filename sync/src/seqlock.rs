@@ -13,8 +13,14 @@
 //! The writer never waits (wait-free, O(size) stores, no allocation, no system call). A reader
 //! retries only while a write overlaps its copy; [`SeqLock::read`] bounds its retries and then
 //! reports `None` rather than spin on a writer that publishes non-stop.
+//!
+//! Values written from more than one thread (a name that the main thread and the GUI thread
+//! may both set, never the audio thread) go through [`SeqLock::write_shared`] instead: the
+//! writer takes the odd sequence number with a compare-and-swap, so two such writers exclude
+//! each other while readers stay exactly as above. One lock uses one of the two write paths,
+//! never both.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use crate::atomic::{fence, spin, AtomicU64, Ordering};
 
 /// Holds one `T` for one writer and any number of readers.
 pub struct SeqLock<T: bytemuck::Pod> {
@@ -30,16 +36,16 @@ impl<T: bytemuck::Pod> SeqLock<T> {
             std::mem::size_of::<T>().is_multiple_of(8),
             "SeqLock needs a size that is a multiple of 8 bytes"
         );
-        let words = (0..std::mem::size_of::<T>() / 8)
-            .map(|_| AtomicU64::new(0))
+        // The words start out holding `value`: no store is needed before the lock is shared.
+        let words = bytemuck::bytes_of(&value)
+            .chunks_exact(8)
+            .map(|chunk| AtomicU64::new(u64::from_ne_bytes(chunk.try_into().expect("8 bytes"))))
             .collect();
-        let lock = Self {
+        Self {
             seq: AtomicU64::new(0),
             words,
             _value: std::marker::PhantomData,
-        };
-        lock.write(value);
-        lock
+        }
     }
 
     /// Publishes `value`. Only one thread may write (the owner of the value).
@@ -48,13 +54,45 @@ impl<T: bytemuck::Pod> SeqLock<T> {
         // Odd: a write is in progress. The Release fence below keeps the data stores after it.
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
-        let bytes = bytemuck::bytes_of(&value);
+        self.store_words(&value);
+        // Even again; Release publishes the data stores above with it.
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// Publishes `value` when several threads may write (never from the audio thread: a writer
+    /// waits here while another one is mid-write).
+    pub fn write_shared(&self, value: T) {
+        let mut seq = self.seq.load(Ordering::Relaxed);
+        loop {
+            if seq % 2 == 1 {
+                // Another writer holds the lock.
+                spin();
+                seq = self.seq.load(Ordering::Relaxed);
+                continue;
+            }
+            // Acquire: the previous writer's data stores happen before ours, so ours land last.
+            match self.seq.compare_exchange_weak(
+                seq,
+                seq.wrapping_add(1),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => seq = now,
+            }
+        }
+        // From here on as in `write`: no data store may become visible before the odd value.
+        fence(Ordering::Release);
+        self.store_words(&value);
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    fn store_words(&self, value: &T) {
+        let bytes = bytemuck::bytes_of(value);
         for (word, chunk) in self.words.iter().zip(bytes.chunks_exact(8)) {
             let v = u64::from_ne_bytes(chunk.try_into().expect("8-byte chunk"));
             word.store(v, Ordering::Relaxed);
         }
-        // Even again; Release publishes the data stores above with it.
-        self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
     /// Tries to copy a consistent value; `None` after `attempts` overlapping writes.
@@ -63,7 +101,7 @@ impl<T: bytemuck::Pod> SeqLock<T> {
             // Acquire pairs with the writer's final Release store.
             let before = self.seq.load(Ordering::Acquire);
             if before % 2 == 1 {
-                std::hint::spin_loop();
+                spin();
                 continue;
             }
             let mut value = T::zeroed();
@@ -86,7 +124,7 @@ impl<T: bytemuck::Pod> SeqLock<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -129,5 +167,40 @@ mod tests {
         }
         writer.join().unwrap();
         assert_eq!(lock.read().unwrap().a, 200_000);
+    }
+
+    #[test]
+    fn shared_writers_never_interleave() {
+        let lock = Arc::new(SeqLock::new(Pair {
+            a: 0,
+            b: 0,
+            c: [0; 6],
+        }));
+        let writers: Vec<_> = (0..2u64)
+            .map(|w| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    for i in 1..=50_000u64 {
+                        let v = i * 2 + w;
+                        lock.write_shared(Pair {
+                            a: v,
+                            b: v.wrapping_mul(3),
+                            c: [v; 6],
+                        });
+                    }
+                })
+            })
+            .collect();
+        while writers.iter().any(|w| !w.is_finished()) {
+            if let Some(p) = lock.try_read(10) {
+                assert_eq!(p.b, p.a.wrapping_mul(3), "torn read");
+                assert!(p.c.iter().all(|&v| v == p.a), "writers interleaved");
+            }
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        let last = lock.read().unwrap();
+        assert!(last.c.iter().all(|&v| v == last.a));
     }
 }

@@ -1,0 +1,243 @@
+//! The master's part of the editor: the stems table, the live verdict with its findings, and
+//! the report controls. Reads the registry; writes only parameters and persisted fields.
+
+use super::overview::{rate_mismatch, Overview, StemList};
+use super::params::{RoleChoice, StemcheckParams};
+use super::readout::format_db;
+use super::report_worker::gather;
+use super::shared::{ReportStatus, Shared};
+use crate::dsp::level::{to_db, WindowStatus};
+use crate::dsp::snapshot::MeterSnapshot;
+use crate::report::{build_report, Report, Severity, Verdict};
+use egui::{Color32, RichText};
+
+/// Colours of the panel, shared with the meter view.
+pub struct Palette {
+    /// In the window / ready.
+    pub good: Color32,
+    /// Under the window.
+    pub under: Color32,
+    /// Over the window / warnings.
+    pub warn: Color32,
+    /// Faults / not ready.
+    pub bad: Color32,
+    /// Stale or idle.
+    pub idle: Color32,
+}
+
+/// What the panel keeps between frames.
+pub struct MasterPanel {
+    overview: Overview,
+    dir_edit: Option<String>,
+}
+
+impl MasterPanel {
+    /// A panel reading `overview`'s registry.
+    pub fn new(overview: Overview) -> Self {
+        Self {
+            overview,
+            dir_edit: None,
+        }
+    }
+
+    /// Draws the panel for one frame.
+    pub fn draw(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared,
+        params: &StemcheckParams,
+        palette: &Palette,
+    ) {
+        let (input, other_masters) = gather(shared, params, &mut self.overview);
+        let report = build_report(&input);
+        let master = input.master.reading;
+        let list = StemList {
+            stems: input.stems,
+            other_masters,
+        };
+        verdict_banner(ui, &report, palette);
+        if list.other_masters > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "{} other instance(s) also set to Master: keep one master per session.",
+                    list.other_masters
+                ))
+                .color(palette.warn),
+            );
+        }
+        ui.label(format!(
+            "{} stem{} visible in this process",
+            list.stems.len(),
+            if list.stems.len() == 1 { "" } else { "s" }
+        ))
+        .on_hover_text(
+            "Instances loaded by the same plugin file in this host process. Hosts that run \
+             plugins in separate processes keep instances apart.",
+        );
+        stems_table(ui, &list, &master, params, palette);
+        ui.add_space(6.0);
+        findings_list(ui, &report, palette);
+        ui.separator();
+        self.report_controls(ui, shared, params, palette);
+    }
+
+    fn report_controls(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared,
+        params: &StemcheckParams,
+        palette: &Palette,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label("Report folder");
+            let edit = self.dir_edit.get_or_insert_with(|| params.report_dir());
+            let response = ui.add(egui::TextEdit::singleline(edit).desired_width(260.0));
+            if response.lost_focus() {
+                StemcheckParams::set_string(&params.report_dir, edit.trim());
+                self.dir_edit = None;
+            }
+        });
+        ui.horizontal(|ui| {
+            let mut auto = params.auto_report();
+            if ui
+                .checkbox(&mut auto, "Write a report when playback stops")
+                .changed()
+            {
+                // Relaxed: a lone flag read by the report thread.
+                params
+                    .auto_report
+                    .store(auto, std::sync::atomic::Ordering::Relaxed);
+            }
+            if ui.button("Write report").clicked() {
+                shared.request_report();
+            }
+        });
+        match shared.report_status() {
+            ReportStatus::None => {}
+            ReportStatus::Written(path) => {
+                ui.label(format!("Report written: {}", path.display()));
+            }
+            ReportStatus::Failed(why) => {
+                ui.label(RichText::new(why).color(palette.bad));
+            }
+        }
+    }
+}
+
+fn verdict_banner(ui: &mut egui::Ui, report: &Report, palette: &Palette) {
+    let colour = match report.verdict {
+        Verdict::Ready => palette.good,
+        Verdict::Warnings => palette.warn,
+        Verdict::NotReady => palette.bad,
+    };
+    ui.label(
+        RichText::new(report.verdict.banner())
+            .size(28.0)
+            .strong()
+            .color(colour),
+    );
+}
+
+fn findings_list(ui: &mut egui::Ui, report: &Report, palette: &Palette) {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+    {
+        let colour = match f.severity {
+            Severity::Fail => palette.bad,
+            _ => palette.warn,
+        };
+        ui.label(RichText::new(format!("{}  {}", f.severity.as_str(), f.message)).color(colour));
+    }
+}
+
+fn stems_table(
+    ui: &mut egui::Ui,
+    list: &StemList,
+    master: &MeterSnapshot,
+    params: &StemcheckParams,
+    palette: &Palette,
+) {
+    let (low, high) = params.window();
+    egui::ScrollArea::vertical()
+        .max_height(260.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("stems")
+                .num_columns(8)
+                .striped(true)
+                .spacing([12.0, 2.0])
+                .show(ui, |ui| {
+                    for h in [
+                        "Stem",
+                        "Peak",
+                        "True peak",
+                        "Headroom",
+                        "Overs",
+                        "Clips",
+                        "Rate",
+                        "",
+                    ] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for stem in &list.stems {
+                        let r = &stem.reading;
+                        let tp = to_db(r.max_true_peak());
+                        let window_colour = match WindowStatus::classify(tp, low, high) {
+                            WindowStatus::Under => palette.under,
+                            WindowStatus::In => palette.good,
+                            WindowStatus::Over => palette.warn,
+                        };
+                        ui.label(&stem.name);
+                        ui.label(format_db(to_db(r.max_sample_peak())));
+                        ui.label(format_db(tp));
+                        let headroom = tp.map_or("-".to_owned(), |t| format!("{:.1} dB", -t));
+                        ui.label(RichText::new(headroom).color(window_colour));
+                        let count = |n: u64| {
+                            let t = RichText::new(n.to_string());
+                            if n > 0 {
+                                t.color(palette.bad)
+                            } else {
+                                t
+                            }
+                        };
+                        ui.label(count(r.true_peak_overs.count));
+                        ui.label(count(r.clips.count));
+                        let rate = RichText::new(format!("{:.1} k", r.sample_rate / 1000.0));
+                        ui.label(if rate_mismatch(r, master) {
+                            rate.color(palette.bad)
+                        } else {
+                            rate
+                        });
+                        ui.label(if stem.alive {
+                            RichText::new("alive").color(palette.good)
+                        } else {
+                            RichText::new("stale").color(palette.idle)
+                        });
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// The role selector, shown to every instance.
+pub fn role_selector(
+    ui: &mut egui::Ui,
+    params: &StemcheckParams,
+    setter: Option<&nice_plug::prelude::ParamSetter>,
+) {
+    let current = params.role.value();
+    ui.label("Role");
+    for (choice, text) in [(RoleChoice::Stem, "Stem"), (RoleChoice::Master, "Master")] {
+        let clicked = ui.selectable_label(current == choice, text).clicked();
+        if clicked && current != choice {
+            if let Some(setter) = setter {
+                setter.begin_set_parameter(&params.role);
+                setter.set_parameter(&params.role, choice);
+                setter.end_set_parameter(&params.role);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The master's view of the registry: every other live stem, named, timed and sorted.
+
+use crate::dsp::snapshot::MeterSnapshot;
+use crate::registry::{Entry, Liveness, Registry, Role, STALE_AFTER};
+use crate::report::BusInput;
+use std::time::Instant;
+
+/// What the master sees of the other instances.
+#[derive(Clone, Debug, Default)]
+pub struct StemList {
+    /// Every stem (role Stem) but this instance, sorted by name.
+    pub stems: Vec<BusInput>,
+    /// Other instances whose role is also Master (they are not stems; more than one master
+    /// is shown as a problem).
+    pub other_masters: usize,
+}
+
+/// Reads the registry for a master; keeps its buffers and the heartbeat timing between reads.
+pub struct Overview {
+    registry: &'static Registry,
+    entries: Vec<Entry>,
+    liveness: Liveness,
+}
+
+impl Overview {
+    /// A view of `registry`.
+    pub fn new(registry: &'static Registry) -> Self {
+        Self {
+            registry,
+            entries: Vec::with_capacity(registry.capacity()),
+            liveness: Liveness::new(registry.capacity(), STALE_AFTER),
+        }
+    }
+
+    /// Reads every live slot but `own_slot` at `now`.
+    pub fn read(&mut self, own_slot: Option<usize>, now: Instant) -> StemList {
+        self.registry.read_into(&mut self.entries);
+        let mut list = StemList::default();
+        for entry in &self.entries {
+            let alive = self.liveness.observe(entry, now);
+            if Some(entry.slot) == own_slot {
+                continue;
+            }
+            if entry.reading.role() == Role::Master {
+                list.other_masters += 1;
+                continue;
+            }
+            list.stems.push(BusInput {
+                name: entry.display_name(),
+                slot: Some(entry.slot),
+                alive,
+                reading: entry.reading.snapshot,
+            });
+        }
+        list.stems.sort_by(|a, b| {
+            crate::report::compare_names(&a.name, &b.name).then(a.slot.cmp(&b.slot))
+        });
+        list
+    }
+}
+
+/// Whether a stem runs at another sample rate than the master (both known).
+pub fn rate_mismatch(stem: &MeterSnapshot, master: &MeterSnapshot) -> bool {
+    stem.sample_rate > 0.0 && master.sample_rate > 0.0 && stem.sample_rate != master.sample_rate
+}

@@ -1,0 +1,410 @@
+//! From the readings to the report: converts every bus's snapshot into the report's units and
+//! runs the rules.
+
+use super::input::{BusInput, ReportInput, Thresholds};
+use super::model::{
+    BusLevels, LimiterReport, MasterReport, Report, StemReport, SumReport, ThresholdsReport,
+    Verdict, SCHEMA,
+};
+use super::order::sort_stems;
+use super::pass::pass_of;
+use super::rules::evaluate;
+use super::stamp::format_utc;
+use super::units::{level_db, position, rate_hz, round};
+use crate::dsp::level::{to_db, WindowStatus};
+use crate::dsp::snapshot::MeterSnapshot;
+
+/// Builds the whole report: stems sorted by name then slot, the session's sample rate from the
+/// master, every finding and the verdict. Limiter and sum-check fields stay `null` (not
+/// measured yet).
+pub fn build_report(input: &ReportInput) -> Report {
+    let master = &input.master;
+    let t = &input.thresholds;
+    let master_hz = rate_hz(master.reading.sample_rate);
+    let findings = evaluate(input);
+    Report {
+        schema: SCHEMA.into(),
+        plugin_version: input.plugin_version.clone(),
+        created_utc: format_utc(input.created),
+        sample_rate: master_hz,
+        pass: pass_of(&master.reading),
+        verdict: Verdict::from_findings(&findings),
+        thresholds: thresholds(t),
+        master: MasterReport {
+            name: master.name.clone(),
+            levels: levels(&master.reading, t),
+            limiter: LimiterReport::default(),
+        },
+        stems: sort_stems(&input.stems)
+            .into_iter()
+            .map(|s| stem(s, master_hz, t))
+            .collect(),
+        sum: SumReport::default(),
+        findings,
+    }
+}
+
+fn thresholds(t: &Thresholds) -> ThresholdsReport {
+    let (low, high) = t.window();
+    let db = |v: f32| round(f64::from(v), 2);
+    ThresholdsReport {
+        window_low_db: db(low),
+        window_high_db: db(high),
+        tp_ceiling_db: db(t.tp_ceiling_db),
+        null_tolerance_db: db(t.null_tolerance_db),
+    }
+}
+
+fn stem(bus: &BusInput, master_hz: Option<u32>, t: &Thresholds) -> StemReport {
+    let sample_rate = rate_hz(bus.reading.sample_rate);
+    StemReport {
+        name: bus.name.clone(),
+        slot: bus.slot,
+        sample_rate,
+        sample_rate_mismatch: matches!((sample_rate, master_hz), (Some(a), Some(b)) if a != b),
+        alive: bus.alive,
+        levels: levels(&bus.reading, t),
+        limiter: LimiterReport::default(),
+        gain_db: None,
+        offset_samples: None,
+        polarity_inverted: None,
+    }
+}
+
+/// A finite f32 as a rounded f64; anything else as zero. JSON has no NaN, and serde_json
+/// would write `null` where the schema promises a number.
+fn finite(v: f32, decimals: i32) -> f64 {
+    if v.is_finite() {
+        round(f64::from(v), decimals)
+    } else {
+        0.0
+    }
+}
+
+fn levels(r: &MeterSnapshot, t: &Thresholds) -> BusLevels {
+    let n = r.channel_count();
+    let (low, high) = t.window();
+    let max_tp = r.max_true_peak();
+    let dc: Vec<f64> = r.dc_offset[..n].iter().map(|&v| finite(v, 6)).collect();
+    BusLevels {
+        channels: r.channels,
+        silent: r.is_silent(),
+        sample_peak_dbfs: r.sample_peak[..n].iter().map(|&v| level_db(v)).collect(),
+        true_peak_dbtp: r.true_peak[..n].iter().map(|&v| level_db(v)).collect(),
+        headroom_db: level_db(max_tp).map(|db| round(-db, 2)),
+        window: WindowStatus::classify(to_db(max_tp), low, high),
+        clipped_samples: r.clips.count,
+        clip_first_samples: position(r.clips.first),
+        clip_last_samples: position(r.clips.last),
+        true_peak_overs: r.true_peak_overs.count,
+        true_peak_over_first_samples: position(r.true_peak_overs.first),
+        true_peak_over_last_samples: position(r.true_peak_overs.last),
+        flat_tops: r.flat_tops.count,
+        flat_top_first_samples: position(r.flat_tops.first),
+        flat_top_last_samples: position(r.flat_tops.last),
+        nan_inf: r.non_finite,
+        dc_offset: dc
+            .iter()
+            .copied()
+            .fold(0.0, |m, v| if v.abs() > m.abs() { v } else { m }),
+        dc_offset_per_channel: dc,
+        correlation: r
+            .correlation()
+            .filter(|c| c.is_finite())
+            .map(|c| round(f64::from(c), 3)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{bus, clean, silent};
+    use crate::report::model::Severity;
+    use serde_json::Value;
+
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// Asserts that every `(key, kind)` is present in `obj` with that JSON type.
+    fn expect(obj: &Value, what: &str, keys: &[(&str, &str)]) {
+        for (key, want) in keys {
+            let v = obj
+                .get(key)
+                .unwrap_or_else(|| panic!("{what}: key `{key}` missing in {obj}"));
+            assert_eq!(kind(v), *want, "{what}.{key} = {v}");
+        }
+    }
+
+    fn numbers(v: &Value, what: &str, len: usize) {
+        let a = v
+            .as_array()
+            .unwrap_or_else(|| panic!("{what} not an array"));
+        assert_eq!(a.len(), len, "{what}");
+        assert!(a.iter().all(Value::is_number), "{what} = {v}");
+    }
+
+    #[test]
+    fn json_has_every_spec_field_with_its_type() {
+        let mut input = clean();
+        input.stems.push(silent("04_Silent", 4));
+        let report = build_report(&input);
+        let text = serde_json::to_string(&report).expect("serialises");
+        let v: Value = serde_json::from_str(&text).expect("parses");
+
+        assert_eq!(v["schema"], "stemcheck.report/1");
+        assert_eq!(v["created_utc"], "2026-01-31T12:00:00Z");
+        assert_eq!(v["sample_rate"], 48000);
+        expect(
+            &v,
+            "report",
+            &[
+                ("schema", "string"),
+                ("plugin_version", "string"),
+                ("created_utc", "string"),
+                ("sample_rate", "number"),
+                ("pass", "object"),
+                ("verdict", "string"),
+                ("master", "object"),
+                ("stems", "array"),
+                ("sum", "object"),
+                ("findings", "array"),
+            ],
+        );
+        assert!(["ready", "warnings", "not_ready"].contains(&v["verdict"].as_str().unwrap()));
+        expect(
+            &v["pass"],
+            "pass",
+            &[
+                ("start_samples", "number"),
+                ("end_samples", "number"),
+                ("complete", "bool"),
+            ],
+        );
+        assert_eq!(v["pass"]["complete"], true);
+
+        let m = &v["master"];
+        expect(
+            m,
+            "master",
+            &[
+                ("name", "string"),
+                ("channels", "number"),
+                ("sample_peak_dbfs", "array"),
+                ("true_peak_dbtp", "array"),
+                ("headroom_db", "number"),
+                ("limiter", "object"),
+            ],
+        );
+        numbers(&m["sample_peak_dbfs"], "master.sample_peak_dbfs", 2);
+        numbers(&m["true_peak_dbtp"], "master.true_peak_dbtp", 2);
+        assert_eq!(m["headroom_db"], 4.0);
+        assert_eq!(m["true_peak_dbtp"][0], -4.0);
+        assert_eq!(m["true_peak_dbtp"][1], -4.3);
+        // Not measured yet: present, null.
+        expect(
+            &m["limiter"],
+            "master.limiter",
+            &[
+                ("verdict", "null"),
+                ("confidence", "null"),
+                ("ceiling_dbfs", "null"),
+                ("gain_reduction_db", "null"),
+            ],
+        );
+
+        let stems = v["stems"].as_array().unwrap();
+        assert_eq!(stems.len(), 4);
+        for s in stems {
+            expect(
+                s,
+                "stem",
+                &[
+                    ("name", "string"),
+                    ("slot", "number"),
+                    ("channels", "number"),
+                    ("sample_rate", "number"),
+                    ("alive", "bool"),
+                    ("silent", "bool"),
+                    ("sample_peak_dbfs", "array"),
+                    ("true_peak_dbtp", "array"),
+                    ("window", "string"),
+                    ("clipped_samples", "number"),
+                    ("true_peak_overs", "number"),
+                    ("flat_tops", "number"),
+                    ("nan_inf", "number"),
+                    ("dc_offset", "number"),
+                    ("limiter", "object"),
+                    ("gain_db", "null"),
+                    ("offset_samples", "null"),
+                    ("polarity_inverted", "null"),
+                ],
+            );
+            expect(
+                &s["limiter"],
+                "stem.limiter",
+                &[
+                    ("verdict", "null"),
+                    ("confidence", "null"),
+                    ("ceiling_dbfs", "null"),
+                ],
+            );
+            assert!(["under", "in", "over"].contains(&s["window"].as_str().unwrap()));
+        }
+        let kick = &stems[0];
+        assert_eq!(kick["name"], "01_Kick");
+        expect(
+            kick,
+            "kick",
+            &[("headroom_db", "number"), ("correlation", "number")],
+        );
+        assert_eq!(kick["headroom_db"], 8.0);
+        assert_eq!(kick["window"], "under");
+        assert_eq!(kick["dc_offset"], -0.0002);
+
+        // Digital silence: null levels, never -inf.
+        let quiet = &stems[3];
+        assert_eq!(quiet["name"], "04_Silent");
+        assert_eq!(quiet["silent"], true);
+        assert_eq!(quiet["sample_peak_dbfs"], serde_json::json!([null, null]));
+        assert_eq!(quiet["true_peak_dbtp"], serde_json::json!([null, null]));
+        assert_eq!(quiet["headroom_db"], Value::Null);
+        assert_eq!(quiet["correlation"], Value::Null);
+
+        expect(
+            &v["sum"],
+            "sum",
+            &[
+                ("null_depth_db", "null"),
+                ("null_depth_fitted_db", "null"),
+                ("unaccounted_db", "null"),
+                ("cancellation_db", "null"),
+                ("sum_true_peak_dbtp", "null"),
+            ],
+        );
+
+        let findings = v["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        for f in findings {
+            expect(
+                f,
+                "finding",
+                &[
+                    ("id", "string"),
+                    ("severity", "string"),
+                    ("message", "string"),
+                    ("threshold", "number"),
+                ],
+            );
+            assert!(f.get("stem").is_some() && f.get("value").is_some());
+            assert!(["fail", "warn", "info"].contains(&f["severity"].as_str().unwrap()));
+        }
+    }
+
+    #[test]
+    fn silence_and_no_pass_serialise_as_null() {
+        let mut input = clean();
+        input.master = silent("Master", 0);
+        input.master.reading.pass_start = crate::dsp::snapshot::NO_POSITION;
+        input.master.reading.pass_end = crate::dsp::snapshot::NO_POSITION;
+        input.master.reading.sample_rate = 0.0;
+        let v = serde_json::to_value(build_report(&input)).unwrap();
+        assert_eq!(v["sample_rate"], Value::Null);
+        assert_eq!(v["pass"]["start_samples"], Value::Null);
+        assert_eq!(v["pass"]["end_samples"], Value::Null);
+        assert_eq!(v["pass"]["complete"], false);
+        assert_eq!(v["master"]["headroom_db"], Value::Null);
+        assert_eq!(
+            v["master"]["true_peak_dbtp"],
+            serde_json::json!([null, null])
+        );
+    }
+
+    #[test]
+    fn non_finite_readings_never_reach_the_json_as_numbers_it_cannot_hold() {
+        let mut input = clean();
+        input.stems[0].reading.dc_offset = [f32::NAN, 0.5];
+        input.stems[0].reading.correlation = f32::INFINITY;
+        let report = build_report(&input);
+        let keys = report.stems.iter().find(|s| s.name == "03_Keys").unwrap();
+        assert_eq!(keys.levels.dc_offset_per_channel, vec![0.0, 0.5]);
+        assert_eq!(keys.levels.dc_offset, 0.5);
+        assert_eq!(keys.levels.correlation, None);
+        let back: Report = serde_json::from_str(&serde_json::to_string(&report).unwrap())
+            .expect("still parses: no NaN turned into null where a number belongs");
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn clean_session_report_is_ready() {
+        let report = build_report(&clean());
+        assert_eq!(report.verdict, Verdict::Ready);
+        assert!(report.findings.iter().all(|f| f.severity == Severity::Info));
+        assert_eq!(report.master.levels.window, WindowStatus::In);
+        assert!(report.pass.complete);
+    }
+
+    #[test]
+    fn stems_sorted_by_name_then_slot() {
+        let mut input = clean();
+        input.stems.push(bus("01_Kick", 0, -9.0));
+        input.stems.push(bus("Stem 10", 12, -9.0));
+        input.stems.push(bus("Stem 9", 11, -9.0));
+        let report = build_report(&input);
+        let order: Vec<(&str, Option<usize>)> = report
+            .stems
+            .iter()
+            .map(|s| (s.name.as_str(), s.slot))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("01_Kick", Some(0)),
+                ("01_Kick", Some(1)),
+                ("02_Bass", Some(2)),
+                ("03_Keys", Some(3)),
+                ("Stem 9", Some(11)),
+                ("Stem 10", Some(12)),
+            ]
+        );
+    }
+
+    #[test]
+    fn stem_figures_come_from_its_reading() {
+        let mut input = clean();
+        input.stems[0].reading.sample_rate = 44_100.0;
+        input.stems[0].reading.clips = crate::report::fixtures::events(5, 10, 20);
+        input.stems[0].reading.channels = 1;
+        let report = build_report(&input);
+        let keys = report.stems.iter().find(|s| s.name == "03_Keys").unwrap();
+        assert_eq!(report.sample_rate, Some(48_000));
+        assert_eq!(keys.sample_rate, Some(44_100));
+        assert!(keys.sample_rate_mismatch);
+        assert_eq!(keys.levels.clipped_samples, 5);
+        assert_eq!(keys.levels.clip_first_samples, Some(10));
+        assert_eq!(keys.levels.clip_last_samples, Some(20));
+        assert_eq!(keys.levels.true_peak_dbtp, vec![Some(-12.0)]);
+        assert_eq!(keys.levels.headroom_db, Some(12.0));
+        assert_eq!(keys.levels.correlation, Some(0.97));
+        assert!(!report.stems[0].sample_rate_mismatch);
+    }
+
+    #[test]
+    fn round_trip_json_to_report() {
+        let mut input = clean();
+        input.stems.push(silent("04_Silent", 4));
+        input.stems[0] = bus("03_Keys", 3, -0.5);
+        let report = build_report(&input);
+        let text = serde_json::to_string_pretty(&report).unwrap();
+        let back: Report = serde_json::from_str(&text).expect("parses back");
+        assert_eq!(back, report);
+        assert_eq!(back.verdict, Verdict::NotReady);
+    }
+}

@@ -1,0 +1,88 @@
+//! Crafted readings for the report's tests: a clean session and helpers to spoil it.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::input::{BusInput, ReportInput, Thresholds};
+use crate::dsp::level::from_db;
+use crate::dsp::snapshot::{EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, NO_POSITION};
+
+/// Samples in the crafted pass: 200 s at 48 kHz.
+pub const PASS_END: i64 = 9_600_000;
+
+/// A stereo 48 kHz bus that played the whole pass with its true peak at `tp_db` on the left
+/// channel (the right 0.3 dB lower, sample peaks 0.2 dB under the true peaks).
+pub fn reading(tp_db: f32) -> MeterSnapshot {
+    let tp = [from_db(tp_db), from_db(tp_db - 0.3)];
+    MeterSnapshot {
+        clips: no_events(),
+        true_peak_overs: no_events(),
+        flat_tops: no_events(),
+        pass_start: 0,
+        pass_end: PASS_END,
+        position: PASS_END,
+        blocks: 1000,
+        sample_rate: 48_000.0,
+        channels: 2,
+        sample_peak: [tp[0] * from_db(-0.2), tp[1] * from_db(-0.2)],
+        sample_peak_display: tp,
+        true_peak: tp,
+        true_peak_display: tp,
+        dc_offset: [0.0001, -0.0002],
+        correlation: 0.97,
+        correlation_recent: 0.9,
+        flags: FLAG_HAS_CORRELATION,
+        ..Default::default()
+    }
+}
+
+/// No events, no positions.
+pub fn no_events() -> EventSnapshot {
+    EventSnapshot {
+        count: 0,
+        first: NO_POSITION,
+        last: NO_POSITION,
+    }
+}
+
+/// `count` events between two positions.
+pub fn events(count: u64, first: i64, last: i64) -> EventSnapshot {
+    EventSnapshot { count, first, last }
+}
+
+/// A live bus.
+pub fn bus(name: &str, slot: usize, tp_db: f32) -> BusInput {
+    BusInput {
+        name: name.into(),
+        slot: Some(slot),
+        alive: true,
+        reading: reading(tp_db),
+    }
+}
+
+/// A bus that stayed digitally silent for the whole pass.
+pub fn silent(name: &str, slot: usize) -> BusInput {
+    let mut b = bus(name, slot, -20.0);
+    b.reading.sample_peak = [0.0; 2];
+    b.reading.true_peak = [0.0; 2];
+    b.reading.sample_peak_display = [0.0; 2];
+    b.reading.true_peak_display = [0.0; 2];
+    b.reading.dc_offset = [0.0; 2];
+    b.reading.flags = 0;
+    b
+}
+
+/// A clean session: stems below the window, the master in it, no events, a complete pass.
+/// Created at 2026-01-31T12:00:00Z.
+pub fn clean() -> ReportInput {
+    ReportInput {
+        plugin_version: "0.1.0".into(),
+        created: UNIX_EPOCH + Duration::from_secs(1_769_860_800),
+        thresholds: Thresholds::default(),
+        master: bus("Master", 0, -4.0),
+        stems: vec![
+            bus("03_Keys", 3, -12.0),
+            bus("01_Kick", 1, -8.0),
+            bus("02_Bass", 2, -9.5),
+        ],
+    }
+}

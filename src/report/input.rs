@@ -1,0 +1,68 @@
+//! What a report is made from: the master's and every stem's latest readings, the thresholds
+//! and when it was asked for. The plugin fills it from the registry; tests craft it by hand.
+
+use std::time::SystemTime;
+
+use crate::dsp::snapshot::MeterSnapshot;
+
+/// One bus as the report sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusInput {
+    /// Display name: the user's label, the host's track name, or a fallback such as "Stem 3".
+    pub name: String,
+    /// Registry slot index, when the bus holds one.
+    pub slot: Option<usize>,
+    /// Whether the bus published a block within the last second.
+    pub alive: bool,
+    /// Its latest meter readings.
+    pub reading: MeterSnapshot,
+}
+
+/// Thresholds of the rules (the plugin's parameters, same ids and units).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Thresholds {
+    /// Bottom of the headroom window, dBFS.
+    pub window_low_db: f32,
+    /// Top of the headroom window, dBFS.
+    pub window_high_db: f32,
+    /// True-peak ceiling, dBTP: a true peak above it is an over.
+    pub tp_ceiling_db: f32,
+    /// Null depth above which the sum-check fails, dB.
+    pub null_tolerance_db: f32,
+}
+
+impl Default for Thresholds {
+    /// The delivery defaults: window −6…−3 dBFS, ceiling −1 dBTP, null tolerance −60 dB.
+    fn default() -> Self {
+        Self {
+            window_low_db: -6.0,
+            window_high_db: -3.0,
+            tp_ceiling_db: -1.0,
+            null_tolerance_db: -60.0,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The window's ends as (low, high). A host may set them crossed; the meters use them in
+    /// order, and so does the report, so both always agree.
+    pub fn window(&self) -> (f32, f32) {
+        let (a, b) = (self.window_low_db, self.window_high_db);
+        (a.min(b), a.max(b))
+    }
+}
+
+/// Everything a report is made from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportInput {
+    /// Version of the plugin writing the report.
+    pub plugin_version: String,
+    /// When the report was asked for (its `created_utc` and file name).
+    pub created: SystemTime,
+    /// Thresholds of the rules.
+    pub thresholds: Thresholds,
+    /// The master bus (the instance writing the report).
+    pub master: BusInput,
+    /// Every stem the master sees, in any order (the report sorts them).
+    pub stems: Vec<BusInput>,
+}

@@ -1,0 +1,351 @@
+//! The read-me: the report as Markdown for the person receiving the stems. Same content as the
+//! JSON, laid out to be read as plain text as well as rendered.
+
+use super::model::{BusLevels, Finding, Report, Severity, StemReport, WindowStatus};
+use super::pass::problem;
+use super::units::{fmt_db, fmt_time, plural};
+
+/// Renders the report as a Markdown read-me. Digital silence reads "silence" and anything not
+/// measured "—"; no figure is ever written as inf or NaN.
+pub fn render_markdown(report: &Report) -> String {
+    let mut md = Vec::new();
+    let rate = report.sample_rate.map_or(0.0, f64::from);
+    md.push(format!("# Stemcheck report: {}", report.verdict.banner()));
+    md.push(String::new());
+    summary(report, rate, &mut md);
+    master(report, &mut md);
+    stems(report, &mut md);
+    sum_check(report, &mut md);
+    md.push("## Limiters and clippers".into());
+    md.push(String::new());
+    md.push(
+        "Not measured yet: this version does not detect limiters or clippers from the signal. \
+         Flat tops and clipped samples above are measured."
+            .into(),
+    );
+    md.push(String::new());
+    findings(&report.findings, &mut md);
+    legend(&mut md);
+    let mut text = md.join("\n");
+    text.push('\n');
+    text
+}
+
+fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count() as u64;
+    let pass = &report.pass;
+    let range = match (pass.start_samples, pass.end_samples) {
+        (Some(s), Some(e)) => format!(
+            "{} to {} (samples {s} to {e})",
+            fmt_time(s, rate),
+            fmt_time(e, rate)
+        ),
+        _ => "nothing played".into(),
+    };
+    let state =
+        problem(pass, rate).map_or("complete".to_string(), |why| format!("incomplete: {why}"));
+    let t = &report.thresholds;
+    md.extend([
+        "| | |".into(),
+        "|---|---|".into(),
+        format!(
+            "| Verdict | **{}** ({}, {}, {}) |",
+            report.verdict.banner(),
+            plural(count(Severity::Fail), "fail", "fails"),
+            plural(count(Severity::Warn), "warning", "warnings"),
+            plural(count(Severity::Info), "note", "notes"),
+        ),
+        format!("| Created | {} |", report.created_utc.replace('T', " ").replace('Z', " UTC")),
+        format!(
+            "| Plugin | Stemcheck {} (report schema `{}`) |",
+            cell(&report.plugin_version),
+            report.schema
+        ),
+        format!(
+            "| Sample rate | {} |",
+            report.sample_rate.map_or("unknown".into(), |r| format!("{r} Hz"))
+        ),
+        format!("| Pass | {range}, {state} |"),
+        format!(
+            "| Thresholds | window {} to {} dBFS, true-peak ceiling {} dBTP, null tolerance {} dB |",
+            fmt_db(t.window_low_db),
+            fmt_db(t.window_high_db),
+            fmt_db(t.tp_ceiling_db),
+            fmt_db(t.null_tolerance_db),
+        ),
+        String::new(),
+    ]);
+}
+
+const LEVEL_HEADER: &str = "| channels | sample peak (dBFS) | true peak (dBTP) | headroom (dB) | \
+                            window | clips | TP overs | flat tops | NaN/Inf |";
+const LEVEL_RULE: &str = "|---:|---:|---:|---:|---|---:|---:|---:|---:|";
+
+/// The cells every bus has, in [`LEVEL_HEADER`]'s order.
+fn level_cells(l: &BusLevels) -> String {
+    format!(
+        " {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        l.channels,
+        per_channel(&l.sample_peak_dbfs),
+        per_channel(&l.true_peak_dbtp),
+        l.headroom_db.map_or("—".into(), |h| format!("{h:.2}")),
+        window(l.window),
+        l.clipped_samples,
+        l.true_peak_overs,
+        l.flat_tops,
+        l.nan_inf,
+    )
+}
+
+fn master(report: &Report, md: &mut Vec<String>) {
+    let m = &report.master;
+    md.push("## Master".into());
+    md.push(String::new());
+    md.push(format!("| name {LEVEL_HEADER} DC offset | correlation |"));
+    md.push(format!("|---{LEVEL_RULE}---:|---:|"));
+    md.push(format!(
+        "| {} |{} {:.6} | {} |",
+        cell(&m.name),
+        level_cells(&m.levels),
+        m.levels.dc_offset,
+        m.levels
+            .correlation
+            .map_or("—".into(), |c| format!("{c:.3}")),
+    ));
+    md.push(String::new());
+}
+
+fn stems(report: &Report, md: &mut Vec<String>) {
+    md.push(format!("## Stems ({} visible)", report.stems.len()));
+    md.push(String::new());
+    if report.stems.is_empty() {
+        md.push(
+            "The master saw no stems. Stemcheck instances see each other only inside one host \
+             process: hosts that run plugins in separate processes keep them apart."
+                .into(),
+        );
+        md.push(String::new());
+        return;
+    }
+    md.push(format!("| name | slot | rate (Hz) {LEVEL_HEADER} alive |"));
+    md.push(format!("|---|---:|---:{LEVEL_RULE}---|"));
+    for s in &report.stems {
+        md.push(format!(
+            "| {} | {} | {} |{} {} |",
+            cell(&s.name),
+            s.slot.map_or("—".into(), |v| v.to_string()),
+            stem_rate(s),
+            level_cells(&s.levels),
+            if s.alive { "yes" } else { "**stale**" },
+        ));
+    }
+    md.push(String::new());
+}
+
+fn stem_rate(s: &StemReport) -> String {
+    match (s.sample_rate, s.sample_rate_mismatch) {
+        (Some(r), true) => format!("**{r}** (differs)"),
+        (Some(r), false) => r.to_string(),
+        (None, _) => "—".into(),
+    }
+}
+
+fn sum_check(report: &Report, md: &mut Vec<String>) {
+    md.push("## Sum-check".into());
+    md.push(String::new());
+    let s = &report.sum;
+    if !s.is_measured() {
+        md.push(
+            "Not measured yet: this version does not compare the stems summed at unity with the \
+             master. Do the sum-check by importing the stems, summing them at 0 dB and nulling \
+             them against the mix."
+                .into(),
+        );
+        md.push(String::new());
+        return;
+    }
+    md.extend([
+        "| figure | dB |".into(),
+        "|---|---:|".into(),
+        format!("| null depth | {} |", db(s.null_depth_db)),
+        format!(
+            "| null depth, gains fitted | {} |",
+            db(s.null_depth_fitted_db)
+        ),
+        format!("| unaccounted signal | {} |", db(s.unaccounted_db)),
+        format!("| cancellation | {} |", db(s.cancellation_db)),
+        format!("| sum true peak (dBTP) | {} |", db(s.sum_true_peak_dbtp)),
+        String::new(),
+    ]);
+}
+
+fn findings(findings: &[Finding], md: &mut Vec<String>) {
+    md.push("## Findings".into());
+    md.push(String::new());
+    if findings.is_empty() {
+        md.push("None: nothing to fix.".into());
+        md.push(String::new());
+        return;
+    }
+    for (severity, title) in [
+        (Severity::Fail, "Fail: fix before the bounce"),
+        (Severity::Warn, "Warnings: check, they may be intended"),
+        (Severity::Info, "Notes"),
+    ] {
+        let group: Vec<&Finding> = findings.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        md.push(format!("### {title} ({})", group.len()));
+        md.push(String::new());
+        for f in group {
+            md.push(format!("- {} (`{}`)", f.message, f.id));
+        }
+        md.push(String::new());
+    }
+}
+
+fn legend(md: &mut Vec<String>) {
+    md.extend(
+        [
+            "## What each number means",
+            "",
+            "- **Sample peak** (dBFS): the largest sample value since the meters were reset, per \
+             channel.",
+            "- **True peak** (dBTP): the peak of the reconstructed continuous signal (ITU-R \
+             BS.1770 semantics), which can exceed the sample peak between samples; it is what a \
+             converter or a lossy encoder will see.",
+            "- **Headroom** (dB): distance from the loudest channel's true peak to 0 dBFS.",
+            "- **Window**: where the true peak sits against the delivery window (thresholds \
+             above): `under` means more headroom than asked (fine for a single stem), `in` is \
+             the target, `over` means the bus should come down.",
+            "- **Clips**: samples at or above full scale (0 dBFS).",
+            "- **TP overs**: inter-sample peaks above the true-peak ceiling.",
+            "- **Flat tops**: runs of three or more identical samples at the bus's peak level, \
+             the signature of a clipper.",
+            "- **NaN/Inf**: samples that are not numbers; a plugin misbehaved.",
+            "- **DC offset**: mean sample value (linear, 0 = none). **Correlation**: stereo \
+             correlation over the pass, 1 = mono-like, 0 = unrelated, -1 = out of phase.",
+            "- **Alive**: whether the stem's meter sent readings within the last second; a \
+             **stale** stem's figures may be old.",
+            "- **silence**: digital silence, no level to show. **—**: not measured.",
+            "- **Pass**: the part of the song played since the meters were reset; complete when \
+             it started at the session start and never jumped forward.",
+        ]
+        .map(String::from),
+    );
+}
+
+/// Per-channel levels, "-4.10 / -4.30".
+fn per_channel(levels: &[Option<f64>]) -> String {
+    if levels.is_empty() {
+        return "—".into();
+    }
+    levels
+        .iter()
+        .map(|&l| l.map_or("silence".into(), signed))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// A dB figure with two decimals; "—" when absent.
+fn db(value: Option<f64>) -> String {
+    value.map_or("—".into(), signed)
+}
+
+fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{v:.2}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn window(w: WindowStatus) -> &'static str {
+    match w {
+        WindowStatus::Under => "under",
+        WindowStatus::In => "in",
+        WindowStatus::Over => "**over**",
+    }
+}
+
+/// Text safe inside a table cell: a `|` would end the cell, a line break the row.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::build::build_report;
+    use crate::report::fixtures::{bus, clean, events, silent};
+
+    fn no_bad_numbers(md: &str) {
+        assert!(!md.to_lowercase().contains("-inf"), "{md}");
+        for cell in md.split(['|', ' ', '\n', '(', ')', ',']) {
+            let c = cell.trim().to_lowercase();
+            assert!(
+                !["inf", "nan", "+inf"].contains(&c.as_str()),
+                "`{cell}` in {md}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_me_names_every_stem_and_the_verdict() {
+        let mut input = clean();
+        input.stems.push(silent("04_Silent", 4));
+        input.stems.push(bus("05_Lead|Vox", 5, -0.5));
+        input.stems[0].reading.clips = events(2, 48_000, 96_000);
+        let report = build_report(&input);
+        let md = render_markdown(&report);
+        assert!(md.starts_with("# Stemcheck report: NOT READY\n"), "{md}");
+        for name in ["01_Kick", "02_Bass", "03_Keys", "04_Silent"] {
+            assert!(md.contains(&format!("| {name} |")), "{name} missing:\n{md}");
+        }
+        assert!(
+            md.contains("| 05_Lead\\|Vox |"),
+            "pipe escaped in a cell:\n{md}"
+        );
+        assert!(md.contains("2026-01-31 12:00:00 UTC"));
+        assert!(md.contains("48000 Hz"));
+        assert!(
+            md.contains("0:00.0 to 3:20.0 (samples 0 to 9600000), complete"),
+            "{md}"
+        );
+        assert!(
+            md.contains("silence / silence"),
+            "digital silence shown as such:\n{md}"
+        );
+        assert!(md.contains("## Sum-check\n\nNot measured yet"));
+        assert!(md.contains("### Fail: fix before the bounce (2)"), "{md}");
+        assert!(md.contains("(`clip.samples`)"));
+        assert!(md.contains("### Notes ("));
+        assert!(md.contains("## What each number means"));
+        // Fails come before warnings and notes.
+        let fail = md.find("### Fail").unwrap();
+        let warn = md.find("### Warnings").unwrap();
+        let notes = md.find("### Notes").unwrap();
+        assert!(fail < warn && warn < notes);
+        no_bad_numbers(&md);
+    }
+
+    #[test]
+    fn clean_read_me_is_ready_and_incomplete_pass_is_said() {
+        let md = render_markdown(&build_report(&clean()));
+        assert!(md.starts_with("# Stemcheck report: READY\n"));
+        assert!(
+            md.contains("**READY** (0 fails, 0 warnings, 3 notes)"),
+            "{md}"
+        );
+        no_bad_numbers(&md);
+
+        let mut input = clean();
+        input.master.reading.pass_start = 96_000;
+        input.stems.clear();
+        let md = render_markdown(&build_report(&input));
+        assert!(md.contains("incomplete: the pass began at 0:02.0"), "{md}");
+        assert!(md.contains("## Stems (0 visible)"));
+        assert!(md.contains("separate processes"));
+    }
+}

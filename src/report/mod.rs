@@ -1,0 +1,34 @@
+//! The sign-off rules and the written report (JSON and Markdown), free of plugin-framework
+//! types.
+//!
+//! The plugin fills a [`ReportInput`] from the registry, then [`build_report`] runs the rules
+//! and returns a [`Report`] (schema `stemcheck.report/1`), [`render_markdown`] turns it into
+//! the read-me and [`write_report`] puts both files into the report folder. [`evaluate`] and
+//! [`Verdict::from_findings`] give the live checklist and banner from the same rules.
+
+mod build;
+mod files;
+mod input;
+mod markdown;
+mod model;
+mod order;
+mod pass;
+mod rules;
+mod stamp;
+mod units;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use build::build_report;
+pub use files::{write_report, ReportFiles, ReportWriteError};
+pub use input::{BusInput, ReportInput, Thresholds};
+pub use markdown::render_markdown;
+pub use model::{
+    BusLevels, Finding, LimiterReport, LimiterVerdict, MasterReport, Pass, Report, Scope, Severity,
+    StemReport, SumReport, ThresholdsReport, Verdict, WindowStatus, SCHEMA,
+};
+pub use order::{compare_names, sort_stems};
+pub use pass::pass_of;
+pub use rules::{evaluate, id};
+pub use stamp::{file_stamp, format_utc};

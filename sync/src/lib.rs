@@ -1,0 +1,10 @@
+//! Lock-free publication primitives of Stemcheck, built from atomics only.
+//!
+//! [`seqlock`] copies a plain-old-data value from one writer to any number of readers without
+//! ever blocking the writer; [`slot_state`] is the claim / open / release protocol of a
+//! registry slot, with a generation so that a reader can tell a reused slot from its previous
+//! owner. Both are model-checked with loom (`tests/loom.rs`).
+
+mod atomic;
+pub mod seqlock;
+pub mod slot_state;

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Checks the newest Stemcheck report in a folder against the expected readings.
+
+Usage: check_report.py REPORT_DIR EXPECT_JSON [--tolerance-db 0.5]
+
+EXPECT_JSON is written by make_audio.py: {"stems": {name: {"sample_peak_dbfs": [..]}},
+"master": {"sample_peak_dbfs": [..]}, "sample_rate": N}. Checks the report contract of
+SPEC 6.1 (schema id, file names, the stems by name, per-channel sample peaks) and prints a
+table of what the report says. Exit status 0 when every check passes.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+NAME_RE = re.compile(r"^stemcheck-report-\d{8}T\d{6}(?:[-_.][^/]*)?\.json$")
+
+
+def fmt_levels(levels):
+    if levels is None:
+        return "-"
+    if not isinstance(levels, list):
+        return repr(levels)
+    return "/".join("silent" if v is None else "%.2f" % v for v in levels)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report_dir")
+    ap.add_argument("expect_json")
+    ap.add_argument("--tolerance-db", type=float, default=0.5)
+    args = ap.parse_args()
+
+    with open(args.expect_json) as f:
+        expect = json.load(f)
+    tol = args.tolerance_db
+    failures = []
+
+    reports = glob.glob(os.path.join(args.report_dir, "stemcheck-report-*.json"))
+    if not reports:
+        if not os.path.isdir(args.report_dir):
+            where = " (the folder does not exist)"
+        else:
+            present = sorted(os.listdir(args.report_dir))
+            where = " (it holds: %s)" % ", ".join(present) if present else " (it is empty)"
+        print("FAIL: no report written: no stemcheck-report-*.json in the report folder" + where)
+        return 1
+    path = max(reports, key=lambda p: (os.path.getmtime(p), p))
+    print("report: %s (%d report(s) in the folder)" % (os.path.basename(path), len(reports)))
+    if not NAME_RE.match(os.path.basename(path)):
+        failures.append("report file name %r is not stemcheck-report-<yyyymmddThhmmss>.json" % os.path.basename(path))
+    if not os.path.exists(path[:-len(".json")] + ".md"):
+        failures.append("no Markdown report next to the JSON one (%s)" % os.path.basename(path[:-5] + ".md"))
+
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except ValueError as e:
+        print("FAIL: the report is not valid JSON: %s" % e)
+        return 1
+
+    if report.get("schema") != "stemcheck.report/1":
+        failures.append("schema is %r, expected 'stemcheck.report/1'" % report.get("schema"))
+    if report.get("sample_rate") != expect.get("sample_rate"):
+        failures.append("sample_rate is %r, expected %r" % (report.get("sample_rate"), expect.get("sample_rate")))
+
+    def check_levels(who, got, want):
+        if not isinstance(got, list) or len(got) != len(want):
+            failures.append("%s: sample_peak_dbfs is %r, expected %d channel values" % (who, got, len(want)))
+            return
+        for ch, (g, w) in enumerate(zip(got, want)):
+            if g is None:
+                failures.append("%s ch%d: sample peak is null (silent), expected %.2f dBFS" % (who, ch + 1, w))
+            elif not isinstance(g, (int, float)) or abs(g - w) > tol:
+                failures.append("%s ch%d: sample peak %s dBFS, expected %.2f +/- %.1f" % (who, ch + 1, g, w, tol))
+
+    rows = []
+    stems = report.get("stems")
+    if not isinstance(stems, list):
+        failures.append("'stems' is missing or not a list")
+        stems = []
+    names = [s.get("name") for s in stems if isinstance(s, dict)]
+    want_names = sorted(expect["stems"])
+    if sorted(n for n in names if n is not None) != want_names or len(names) != len(want_names):
+        failures.append("stems are %r, expected exactly %r" % (names, want_names))
+    for s in stems:
+        if not isinstance(s, dict):
+            continue
+        name = s.get("name")
+        want = expect["stems"].get(name)
+        rows.append((name, s.get("channels"), s.get("sample_peak_dbfs"), s.get("true_peak_dbtp"),
+                     s.get("window"), want["sample_peak_dbfs"] if want else None))
+        if want:
+            if s.get("channels") != len(want["sample_peak_dbfs"]):
+                failures.append("stem %s: channels %r, expected %d" % (name, s.get("channels"), len(want["sample_peak_dbfs"])))
+            check_levels("stem " + str(name), s.get("sample_peak_dbfs"), want["sample_peak_dbfs"])
+
+    master = report.get("master")
+    if not isinstance(master, dict):
+        failures.append("'master' is missing or not an object")
+    else:
+        want = expect["master"]["sample_peak_dbfs"]
+        rows.append(("[master] " + str(master.get("name")), master.get("channels"), master.get("sample_peak_dbfs"),
+                     master.get("true_peak_dbtp"), "", want))
+        if master.get("channels") != len(want):
+            failures.append("master: channels %r, expected %d" % (master.get("channels"), len(want)))
+        check_levels("master", master.get("sample_peak_dbfs"), want)
+
+    print("%-22s %3s  %-15s %-15s %-6s %s" % ("bus", "ch", "sample peak", "true peak", "window", "expected"))
+    for name, ch, sp, tp, win, want in rows:
+        print("%-22s %3s  %-15s %-15s %-6s %s" % (name, ch, fmt_levels(sp), fmt_levels(tp), win or "",
+                                                fmt_levels(want) if want else "-"))
+    findings = report.get("findings") or []
+    print("verdict: %s; %d finding(s)%s" % (report.get("verdict"), len(findings),
+          "".join("\n  %s %s %s: %s" % (f.get("severity"), f.get("id"), f.get("stem"), f.get("message"))
+                  for f in findings if isinstance(f, dict))))
+    if report.get("verdict") not in ("ready", "warnings", "not_ready"):
+        failures.append("verdict is %r" % report.get("verdict"))
+
+    for msg in failures:
+        print("FAIL: " + msg)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
