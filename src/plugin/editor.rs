@@ -58,7 +58,8 @@ pub struct MeterEditor {
 }
 
 impl MeterEditor {
-    fn new(params: Arc<StemcheckParams>, shared: Arc<Shared>) -> Self {
+    /// An editor over `params` and `shared` (the plugin makes one; tests and benches too).
+    pub fn new(params: Arc<StemcheckParams>, shared: Arc<Shared>) -> Self {
         Self {
             params,
             shared,
@@ -121,7 +122,7 @@ impl NiceEguiApp for MeterEditor {
 
 impl MeterEditor {
     /// Draws one frame (everything but the host window plumbing, so tests can run it).
-    fn draw(&mut self, ui: &mut egui::Ui) {
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
         // A read fails only while the audio thread publishes non-stop; keep the last one then.
         if let Some(s) = self.shared.snapshot.read() {
             self.last = s;
@@ -466,6 +467,46 @@ mod tests {
             texts.contains("Stemcheck") && texts.contains("No signal yet"),
             "{texts}"
         );
+    }
+
+    #[test]
+    fn the_master_lists_every_stem_by_name() {
+        use crate::plugin::params::RoleChoice;
+        use crate::registry::{NameSource, SlotReading};
+        // The editor reads the process-wide registry; stems claimed here are unique by name.
+        let reg = Registry::global();
+        let stems: Vec<_> = ["zz_test_02_Bass", "zz_test_01_Kick", "zz_test_10_Pad"]
+            .iter()
+            .map(|name| {
+                let h = reg.claim(name, NameSource::Host).unwrap();
+                let snapshot = MeterSnapshot {
+                    channels: 2,
+                    sample_rate: 44_100.0,
+                    sample_peak: [0.5, 0.5],
+                    true_peak: [0.5, 0.5],
+                    blocks: 1,
+                    ..Default::default()
+                };
+                h.publish(&SlotReading::new(snapshot, Role::Stem));
+                h
+            })
+            .collect();
+        let shared = Arc::new(Shared::default());
+        shared.snapshot.write(MeterSnapshot {
+            channels: 2,
+            sample_rate: 48_000.0,
+            ..Default::default()
+        });
+        let params = Arc::new(StemcheckParams::with_role(RoleChoice::Master));
+        let mut app = MeterEditor::new(params, shared);
+        let texts = frame_texts(&mut app, (640.0, 900.0));
+        let at = |name: &str| texts.find(name).unwrap_or_else(|| panic!("{name} missing: {texts}"));
+        assert!(at("zz_test_01_Kick") < at("zz_test_02_Bass"));
+        assert!(at("zz_test_02_Bass") < at("zz_test_10_Pad"), "natural order");
+        for want in ["Master", "NOT READY", "44.1 k", "-6.0", "Report folder", "Write report"] {
+            assert!(texts.contains(want), "missing {want:?} in {texts}");
+        }
+        drop(stems);
     }
 
     #[test]

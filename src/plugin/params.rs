@@ -104,6 +104,15 @@ impl Default for StemcheckParams {
 }
 
 impl StemcheckParams {
+    /// Parameters whose role starts as `role` (tests and benches; a host sets the role through
+    /// the parameter or a saved state).
+    pub fn with_role(role: RoleChoice) -> Self {
+        Self {
+            role: EnumParam::new("Role", role),
+            ..Self::default()
+        }
+    }
+
     /// The headroom window as (low, high), in order even if the host set them crossed.
     pub fn window(&self) -> (f32, f32) {
         let (a, b) = (self.window_low_db.value(), self.window_high_db.value());

@@ -1,0 +1,103 @@
+//! The registry's costs: what a stem's audio thread pays to publish a block (with 1 and with
+//! 256 slots taken), and what a master pays to copy every slot and build its view of 64 stems.
+//!
+//! `cargo bench --bench registry`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use stemcheck::dsp::snapshot::MeterSnapshot;
+use stemcheck::plugin::overview::Overview;
+use stemcheck::registry::{NameSource, Registry, Role, SlotHandle, SlotReading, CAPACITY};
+use std::hint::black_box;
+use std::time::Instant;
+
+fn leaked() -> &'static Registry {
+    Box::leak(Box::new(Registry::new(CAPACITY)))
+}
+
+fn reading(n: u64) -> SlotReading {
+    let mut s = MeterSnapshot {
+        blocks: n,
+        channels: 2,
+        sample_rate: 48_000.0,
+        ..Default::default()
+    };
+    s.sample_peak = [0.5, 0.4];
+    s.true_peak = [0.52, 0.41];
+    SlotReading::new(s, Role::Stem)
+}
+
+fn claim(reg: &'static Registry, n: usize) -> Vec<SlotHandle> {
+    (0..n)
+        .map(|i| {
+            let h = reg
+                .claim(&format!("{:02}_Stem", i + 1), NameSource::Host)
+                .unwrap();
+            h.publish(&reading(1));
+            h
+        })
+        .collect()
+}
+
+fn publish(c: &mut Criterion) {
+    let mut group = c.benchmark_group("registry publish per block");
+    for taken in [1usize, 256] {
+        let reg = leaked();
+        let handles = claim(reg, taken);
+        let mine = &handles[taken - 1];
+        let mut n = 0u64;
+        group.bench_with_input(BenchmarkId::from_parameter(taken), &taken, |b, _| {
+            b.iter(|| {
+                n += 1;
+                mine.publish(black_box(&reading(n)));
+            })
+        });
+    }
+    group.finish();
+}
+
+fn master_view(c: &mut Criterion) {
+    let mut group = c.benchmark_group("master reads 64 stems");
+    let reg = leaked();
+    let _handles = claim(reg, 64);
+    let mut out = Vec::with_capacity(reg.capacity());
+    group.bench_function("copy every slot", |b| {
+        b.iter(|| black_box(reg.read_into(&mut out)))
+    });
+    let mut overview = Overview::new(reg);
+    group.bench_function("named, timed and sorted view", |b| {
+        b.iter(|| black_box(overview.read(None, Instant::now())))
+    });
+    group.finish();
+}
+
+/// One frame of the master's editor with 64 stems (layout and tessellation-free shapes, as a
+/// host's GUI thread does it before painting): what "smooth at 60 fps" has to fit in 16.7 ms.
+fn master_editor_frame(c: &mut Criterion) {
+    use stemcheck::plugin::editor::MeterEditor;
+    use stemcheck::plugin::params::{RoleChoice, StemcheckParams};
+    use stemcheck::plugin::shared::Shared;
+    use std::sync::Arc;
+
+    let reg = leaked();
+    let _handles = claim(reg, 64);
+    let params = Arc::new(StemcheckParams::with_role(RoleChoice::Master));
+    let mut editor = MeterEditor::new(params, Arc::new(Shared::new(reg)));
+    let ctx = egui::Context::default();
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(640.0, 900.0),
+        )),
+        ..Default::default()
+    };
+    c.bench_function("master editor frame, 64 stems", |b| {
+        b.iter(|| {
+            let mut out = ctx.run_ui(input(), |ui| editor.draw(ui));
+            out.textures_delta.clear();
+            black_box(out.shapes.len())
+        })
+    });
+}
+
+criterion_group!(benches, publish, master_view, master_editor_frame);
+criterion_main!(benches);
