@@ -4,11 +4,11 @@
 //! `cargo bench --bench registry`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+use std::time::Instant;
 use stemcheck::dsp::snapshot::MeterSnapshot;
 use stemcheck::plugin::overview::Overview;
 use stemcheck::registry::{NameSource, Registry, Role, SlotHandle, SlotReading, CAPACITY};
-use std::hint::black_box;
-use std::time::Instant;
 
 fn leaked() -> &'static Registry {
     Box::leak(Box::new(Registry::new(CAPACITY)))
@@ -73,10 +73,10 @@ fn master_view(c: &mut Criterion) {
 /// One frame of the master's editor with 64 stems (layout and tessellation-free shapes, as a
 /// host's GUI thread does it before painting): what "smooth at 60 fps" has to fit in 16.7 ms.
 fn master_editor_frame(c: &mut Criterion) {
+    use std::sync::Arc;
     use stemcheck::plugin::editor::MeterEditor;
     use stemcheck::plugin::params::{RoleChoice, StemcheckParams};
     use stemcheck::plugin::shared::Shared;
-    use std::sync::Arc;
 
     let reg = leaked();
     let _handles = claim(reg, 64);

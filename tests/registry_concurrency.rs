@@ -29,7 +29,7 @@ fn reading(tag: u64, n: u64) -> SlotReading {
     s.flat_tops.first = n as i64 - 1;
     SlotReading::new(
         s,
-        if tag % 2 == 0 {
+        if tag.is_multiple_of(2) {
             Role::Stem
         } else {
             Role::Master

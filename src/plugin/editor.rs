@@ -500,10 +500,24 @@ mod tests {
         let params = Arc::new(StemcheckParams::with_role(RoleChoice::Master));
         let mut app = MeterEditor::new(params, shared);
         let texts = frame_texts(&mut app, (640.0, 900.0));
-        let at = |name: &str| texts.find(name).unwrap_or_else(|| panic!("{name} missing: {texts}"));
+        let at = |name: &str| {
+            texts
+                .find(name)
+                .unwrap_or_else(|| panic!("{name} missing: {texts}"))
+        };
         assert!(at("zz_test_01_Kick") < at("zz_test_02_Bass"));
-        assert!(at("zz_test_02_Bass") < at("zz_test_10_Pad"), "natural order");
-        for want in ["Master", "NOT READY", "44.1 k", "-6.0", "Report folder", "Write report"] {
+        assert!(
+            at("zz_test_02_Bass") < at("zz_test_10_Pad"),
+            "natural order"
+        );
+        for want in [
+            "Master",
+            "NOT READY",
+            "44.1 k",
+            "-6.0",
+            "Report folder",
+            "Write report",
+        ] {
             assert!(texts.contains(want), "missing {want:?} in {texts}");
         }
         drop(stems);
