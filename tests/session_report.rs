@@ -120,6 +120,25 @@ const TRACKS: [(&str, Source); 8] = [
     ("08_Pad", sine(48, -28.0, -29.0)),
 ];
 
+/// The period of the whole mix, samples (the least common multiple of the tracks' periods).
+/// Passes last a whole number of it, so every sine ends at a zero crossing and the stop adds
+/// no step: a sine cut at its crest is a real click whose overshoot rightly raises the true
+/// peak, which would make the expected readings depend on where the pass ends.
+const MIX_PERIOD: usize = 960;
+
+/// About `seconds` at `rate`, rounded down to whole periods of the mix.
+fn pass_frames(seconds: f64, rate: f64) -> usize {
+    let frames = (seconds * rate) as usize;
+    let whole = frames - frames % MIX_PERIOD;
+    assert!(
+        TRACKS
+            .iter()
+            .all(|(_, s)| s.level_db == [None, None] || MIX_PERIOD.is_multiple_of(s.period)),
+        "test design: a track's period does not divide the mix period"
+    );
+    whole
+}
+
 const fn sine(period: usize, left_db: f64, right_db: f64) -> Source {
     Source {
         period,
@@ -575,9 +594,9 @@ fn check_levels(what: &str, l: &BusLevels, fed: [Option<f64>; 2], tp_slack: f64)
     assert_eq!(l.channels, 2, "{what}: channels");
     assert_eq!(l.sample_peak_dbfs.len(), 2, "{what}: sample_peak_dbfs");
     assert_eq!(l.true_peak_dbtp.len(), 2, "{what}: true_peak_dbtp");
-    for ch in 0..2 {
+    for (ch, fed) in fed.iter().enumerate() {
         let (sp, tp) = (l.sample_peak_dbfs[ch], l.true_peak_dbtp[ch]);
-        match fed[ch] {
+        match *fed {
             None => {
                 assert_eq!(sp, None, "{what}: silent channel {ch} sample peak");
                 assert_eq!(tp, None, "{what}: silent channel {ch} true peak");
@@ -804,7 +823,7 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
     let started = Instant::now();
     let rate = 48_000.0;
     let mut session = Session::new(rate);
-    let three_seconds = 3 * 48_000;
+    let three_seconds = pass_frames(3.0, rate);
 
     // 1. The whole session, played from the start for three seconds and stopped.
     let w = session.pass("session", three_seconds, &[MAX_FRAMES as usize]);
@@ -816,7 +835,8 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
     let over = finding(r, "headroom.over", Some("06_Vox"));
     assert_eq!(over.severity, Severity::Warn);
     assert_eq!(over.threshold, Some(WINDOW_HIGH), "06_Vox: threshold");
-    let vox_tp = r.stems[5].levels.true_peak_dbtp[1].expect("06_Vox right true peak");
+    let vox = r.stems.iter().find(|s| s.name == "06_Vox").expect("06_Vox");
+    let vox_tp = vox.levels.true_peak_dbtp[1].expect("06_Vox right true peak");
     assert!(
         over.value.is_some_and(|v| (v - vox_tp).abs() < 0.011),
         "06_Vox: headroom.over value {:?} against its true peak {vox_tp}",
@@ -844,9 +864,13 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
 
     // 2. A destroyed stem disappears: the Pad bus's insert is removed (its audio still reaches
     // the master), and the next pass lists seven stems.
+    let pad_slot = r
+        .stems
+        .iter()
+        .find(|s| s.name == "08_Pad")
+        .and_then(|s| s.slot);
     let gone = session.tracks.pop().expect("eight tracks");
     assert_eq!(gone.name, "08_Pad");
-    let pad = gone.source;
     drop(gone);
     let w = session.pass("08_Pad removed", three_seconds, &[MAX_FRAMES as usize]);
     check_report("08_Pad removed", &w, &Expected::of(&session));
@@ -860,18 +884,21 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
         "08_Pad removed: the report still names it"
     );
 
-    // 2b. An insert the host does not name (no track-info) is "Stem N" after its slot, and a
-    // reused slot shows its new owner's readings only.
+    // 2b. A new insert on the Pad bus, which the host does not name (no track-info), is
+    // "Stem N" after its slot; the Pad bus now carries a quieter part, and the report shows
+    // the new instance's readings, not those of the slot's previous owner.
+    let quieter_pad = sine(48, -33.0, -34.0);
     let mut unnamed = PluginInstance::new(&session.bundle, PLUGIN_ID);
     unnamed.activate(rate, MAX_FRAMES, 2);
     session.tracks.push(Track {
         name: String::new(),
-        source: pad,
+        source: quieter_pad,
         plugin: unnamed,
         rate,
         paused: false,
     });
-    session.play(0, 48_000, &[MAX_FRAMES as usize], false);
+    session.mix[7] = quieter_pad;
+    session.play(0, pass_frames(1.0, rate), &[MAX_FRAMES as usize], false);
     let stopped = session.stop();
     let w = session.wait_for_report("unnamed insert", stopped);
     let newcomer = w
@@ -891,14 +918,24 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
         format!("Stem {}", slot + 1),
         "unnamed insert: name against slot {slot}"
     );
+    println!(
+        "unnamed insert: {} in slot {slot} (08_Pad had slot {pad_slot:?})",
+        newcomer.name
+    );
     let name = newcomer.name.clone();
     session.tracks.last_mut().expect("the newcomer").name = name;
     check_report("unnamed insert", &w, &Expected::of(&session));
 
     // 3. A stem that stops being processed while the others play is stale within a second.
-    session.play(0, 24_000, &[MAX_FRAMES as usize], false);
+    let before = pass_frames(0.5, rate);
+    session.play(0, before, &[MAX_FRAMES as usize], false);
     session.track("02_Snare").paused = true;
-    session.play(24_000, 76_800, &[MAX_FRAMES as usize], true);
+    session.play(
+        before as i64,
+        pass_frames(1.6, rate),
+        &[MAX_FRAMES as usize],
+        true,
+    );
     let stopped = session.stop();
     let w = session.wait_for_report("stale 02_Snare", stopped);
     check_report("stale 02_Snare", &w, &Expected::of(&session));
@@ -924,7 +961,7 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
     session.track("02_Snare").paused = false;
 
     // 4. Block sizes: 1, odd sizes and the maximum give the same report.
-    let frames = 12_000;
+    let frames = pass_frames(0.25, rate);
     let reference = session.pass("blocks of 512", frames, &[MAX_FRAMES as usize]);
     check_report("blocks of 512", &reference, &Expected::of(&session));
     for blocks in [&[1usize][..], &[7], &[333], &[1, 7, 333, 512, 100]] {
@@ -962,7 +999,11 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
     }
     session.master.activate(44_100.0, MAX_FRAMES, 2);
     session.master_rate = 44_100.0;
-    let w = session.pass("all at 44.1 kHz", 3 * 44_100, &[MAX_FRAMES as usize]);
+    let w = session.pass(
+        "all at 44.1 kHz",
+        pass_frames(3.0, 44_100.0),
+        &[MAX_FRAMES as usize],
+    );
     check_report("all at 44.1 kHz", &w, &Expected::of(&session));
     assert_eq!(w.report.sample_rate, Some(44_100));
     assert_eq!(w.report.stems.len(), 8);
@@ -1198,11 +1239,31 @@ fn bad_states_are_refused_or_clamped_and_audio_still_passes() {
             true,
         ),
         ("not JSON", encode_raw(b"\x00\xffnot json at all"), true),
+        // nice-plug reads up to the announced length: a whole state behind a length that
+        // overshoots loads, one cut short by its length is refused.
         (
             "length prefix past the end",
             {
                 let mut b = encode_raw(&good_json);
                 b[..8].copy_from_slice(&(good_json.len() as u64 + 1000).to_le_bytes());
+                b
+            },
+            false,
+        ),
+        (
+            "length prefix short of the end",
+            {
+                let mut b = encode_raw(&good_json);
+                b[..8].copy_from_slice(&(good_json.len() as u64 / 2).to_le_bytes());
+                b
+            },
+            true,
+        ),
+        (
+            "absurd length prefix",
+            {
+                let mut b = encode_raw(&good_json);
+                b[..8].copy_from_slice(&u64::MAX.to_le_bytes());
                 b
             },
             true,
@@ -1277,6 +1338,14 @@ fn bad_states_are_refused_or_clamped_and_audio_still_passes() {
                 "{what}: {id} reads {v} through the host's parameter API"
             );
         }
+        // The role the host reads is the role the plugin saves (and runs as).
+        let role = plugin.param_value(clap_param_id("role"));
+        let saved_role = if role == 0.0 { "Stem" } else { "Master" };
+        assert_eq!(
+            after["params"]["role"],
+            json!({ "string": saved_role }),
+            "{what}: the host reads role {role}, the state says otherwise"
+        );
         if *what == "unknown parameters and fields" {
             assert!(loaded.is_ok(), "{what}: refused");
             assert_eq!(

@@ -97,6 +97,10 @@ impl Plugin for Stemcheck {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        params::sanitize_state(state);
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(
             self.editor_state.clone(),

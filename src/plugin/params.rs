@@ -1,6 +1,7 @@
 //! The host-visible parameters. Their ids are a contract (SPEC 6.1): never rename them.
 
 use crate::registry::Role;
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -154,5 +155,43 @@ fn read_string(field: &RwLock<String>) -> String {
     match field.read() {
         Ok(s) => s.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+/// Repairs a saved state before nice-plug applies it (SPEC 7: bad values are clamped or fall
+/// back to defaults, and the log says so). nice-plug sets plain values as they come: a level
+/// outside its range or infinite (`1e39` parses as an infinite f32) would reach the meters and
+/// the report, and an enum index outside the variants makes the next state save panic, which
+/// aborts the host. Values of the wrong type and unknown ids are already ignored by nice-plug.
+pub fn sanitize_state(state: &mut PluginState) {
+    let defaults = StemcheckParams::default();
+    let floats = [
+        ("window_low_db", &defaults.window_low_db),
+        ("window_high_db", &defaults.window_high_db),
+        ("tp_ceiling_db", &defaults.tp_ceiling_db),
+        ("null_tolerance_db", &defaults.null_tolerance_db),
+    ];
+    for (id, param) in floats {
+        let Some(ParamValue::F32(value)) = state.params.get_mut(id) else {
+            continue;
+        };
+        let saved = *value;
+        let range = param.range();
+        let (min, max) = (range.unnormalize(0.0), range.unnormalize(1.0));
+        let fixed = if saved.is_finite() {
+            saved.clamp(min, max)
+        } else {
+            param.default_plain_value()
+        };
+        if fixed != saved {
+            nice_warn!("Stemcheck: saved {id} = {saved} is outside {min}..={max}; using {fixed}");
+            *value = fixed;
+        }
+    }
+    if let Some(ParamValue::I32(index)) = state.params.get_mut("role") {
+        if !usize::try_from(*index).is_ok_and(|i| i < RoleChoice::variants().len()) {
+            nice_warn!("Stemcheck: saved role index {index} is not a role; using Stem");
+            *index = 0;
+        }
     }
 }
