@@ -78,7 +78,8 @@ fn master_editor_frame(c: &mut Criterion) {
     use stemcheck::plugin::params::{RoleChoice, StemcheckParams};
     use stemcheck::plugin::shared::Shared;
 
-    let reg = leaked();
+    // The editor reads the process-wide table, so the stems go there.
+    let reg = Registry::global();
     let _handles = claim(reg, 64);
     let params = Arc::new(StemcheckParams::with_role(RoleChoice::Master));
     let mut editor = MeterEditor::new(params, Arc::new(Shared::new(reg)));
@@ -90,6 +91,8 @@ fn master_editor_frame(c: &mut Criterion) {
         )),
         ..Default::default()
     };
+    let shapes = ctx.run_ui(input(), |ui| editor.draw(ui)).shapes.len();
+    println!("one frame paints {shapes} shapes");
     c.bench_function("master editor frame, 64 stems", |b| {
         b.iter(|| {
             let mut out = ctx.run_ui(input(), |ui| editor.draw(ui));
