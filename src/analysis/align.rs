@@ -1,0 +1,163 @@
+//! Estimates stem offsets from a window of the history.
+//!
+//! Each stem is correlated against the master *minus every other stem* placed at its
+//! current estimate (lag and gain), not against the master directly. With eight stems of
+//! similar level the master holds seven times more of "everything else" than of the stem
+//! being looked for; removing the others leaves a target that is essentially the stem
+//! itself, so the correlation peak is sharp even for tonal material, and a stem whose lag
+//! is exact yields the same lag for any window. Estimates start at lag 0 / unity gain (a
+//! correct session) and are refined stem by stem (Gauss–Seidel) until no lag changes,
+//! at most [`MAX_SWEEPS`] times: one wrong stem adds noise to the others' targets in the
+//! first sweep only.
+
+use super::config::Layout;
+use super::history::History;
+use super::lag::LagEstimator;
+use super::stem_channel;
+
+/// Sweeps over the stems being estimated; the second normally confirms the first.
+const MAX_SWEEPS: usize = 3;
+
+/// Where a stem is believed to reach the master: lag in frames, and gain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Placement {
+    /// Frames late (negative: early), as in the report's `offset_samples`.
+    pub lag: i64,
+    /// Broadband gain; only used to subtract the stem from other stems' targets.
+    pub gain: f32,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self { lag: 0, gain: 1.0 }
+    }
+}
+
+/// Scratch for estimation, allocated once.
+pub(super) struct Aligner {
+    estimator: LagEstimator,
+    max_lag: usize,
+    residual: Vec<Vec<f32>>,
+    target: Vec<Vec<f32>>,
+    shifted: Vec<Vec<f32>>,
+    segment: Vec<f32>,
+}
+
+impl Aligner {
+    /// Buffers for the layout's window and channel count.
+    pub fn new(layout: &Layout) -> Self {
+        let w = layout.window;
+        let per_channel = || vec![vec![0.0f32; w]; layout.channels];
+        Self {
+            estimator: LagEstimator::new(layout.fft_len, layout.max_lag),
+            max_lag: layout.max_lag,
+            residual: per_channel(),
+            target: per_channel(),
+            shifted: per_channel(),
+            segment: vec![0.0; w + 2 * layout.max_lag],
+        }
+    }
+
+    /// Re-estimates the placements of the stems in `todo` from master frames
+    /// `from..from + len` (`len` ≤ the layout's window), every other stem standing where
+    /// `placements` says.
+    pub fn estimate(
+        &mut self,
+        history: &History,
+        stem_channels: &[usize],
+        from: i64,
+        len: usize,
+        placements: &mut [Placement],
+        todo: &[usize],
+    ) {
+        let channels = self.residual.len();
+        for ch in 0..channels {
+            history.read_master(ch, from, &mut self.residual[ch][..len]);
+        }
+        for (i, p) in placements.iter().enumerate() {
+            for ch in 0..channels {
+                let r = &mut self.residual[ch][..len];
+                let s = &mut self.shifted[ch][..len];
+                history.read_stem(i, stem_channel(stem_channels[i], ch), from - p.lag, s);
+                for (r, &s) in r.iter_mut().zip(s.iter()) {
+                    *r -= p.gain * s;
+                }
+            }
+        }
+        for _ in 0..MAX_SWEEPS {
+            let mut changed = false;
+            for &i in todo {
+                let old = placements[i];
+                let new = self.place(history, stem_channels[i], i, from, len, old);
+                changed |= new.lag != old.lag;
+                placements[i] = new;
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// One stem: puts it back into the residual, finds its lag and gain there, and takes
+    /// it out again at the new placement.
+    fn place(
+        &mut self,
+        history: &History,
+        channels_of_stem: usize,
+        stem: usize,
+        from: i64,
+        len: usize,
+        old: Placement,
+    ) -> Placement {
+        let channels = self.residual.len();
+        self.estimator.begin();
+        for ch in 0..channels {
+            let sc = stem_channel(channels_of_stem, ch);
+            let s = &mut self.shifted[ch][..len];
+            history.read_stem(stem, sc, from - old.lag, s);
+            for ((t, &r), &s) in self.target[ch][..len]
+                .iter_mut()
+                .zip(&self.residual[ch][..len])
+                .zip(s.iter())
+            {
+                *t = r + old.gain * s;
+            }
+            history.read_stem(
+                stem,
+                sc,
+                from - self.max_lag as i64,
+                &mut self.segment[..len + 2 * self.max_lag],
+            );
+            self.estimator.add_pair(
+                &self.segment[..len + 2 * self.max_lag],
+                &self.target[ch][..len],
+            );
+        }
+        let lag = match self.estimator.estimate() {
+            Some((lag, _)) => lag,
+            // Silent here: nothing to place; the residual is unchanged.
+            None => return old,
+        };
+        // Least-squares gain at the new lag, over all channels.
+        let (mut num, mut den) = (0.0f64, 0.0f64);
+        for ch in 0..channels {
+            let s = &mut self.shifted[ch][..len];
+            history.read_stem(stem, stem_channel(channels_of_stem, ch), from - lag, s);
+            for (&t, &s) in self.target[ch][..len].iter().zip(s.iter()) {
+                num += t as f64 * s as f64;
+                den += s as f64 * s as f64;
+            }
+        }
+        let gain = if den > 0.0 { (num / den) as f32 } else { 0.0 };
+        for ch in 0..channels {
+            for ((r, &t), &s) in self.residual[ch][..len]
+                .iter_mut()
+                .zip(&self.target[ch][..len])
+                .zip(&self.shifted[ch][..len])
+            {
+                *r = t - gain * s;
+            }
+        }
+        Placement { lag, gain }
+    }
+}
