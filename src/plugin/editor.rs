@@ -5,7 +5,7 @@ use super::master_panel::{role_selector, MasterPanel, Palette};
 use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::readout::{bar_fraction, format_db, format_position, headline, Tone};
-use super::shared::Shared;
+use super::shared::{resolve_name, Shared};
 use crate::dsp::level::{from_db, to_db};
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{Registry, Role, CAPACITY};
@@ -134,12 +134,8 @@ impl MeterEditor {
 
         let is_master = self.params.role() == Role::Master;
         ui.horizontal(|ui| {
-            let label = self.params.label();
-            let name = if label.trim().is_empty() && self.shared.track_name().trim().is_empty() {
-                if is_master { "Master" } else { "Stemcheck" }.to_owned()
-            } else {
-                self.shared.display_name(&label)
-            };
+            let unnamed = if is_master { "Master" } else { "Stemcheck" };
+            let (name, _) = resolve_name(&self.params.label(), &self.shared.track_name(), unnamed);
             ui.heading(name);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui

@@ -1,14 +1,16 @@
 //! The master's part of the editor: the stems table, the live verdict with its findings, and
 //! the report controls. Reads the registry; writes only parameters and persisted fields.
+//!
+//! Everything shown comes from the report built for this frame (the same `build_report` the
+//! report thread writes), so the screen and the file always agree: order, levels, windows,
+//! sample-rate mismatches and findings are derived in one place.
 
-use super::overview::{rate_mismatch, Overview, StemList};
+use super::overview::Overview;
 use super::params::{RoleChoice, StemcheckParams};
 use super::readout::format_db;
 use super::report_worker::gather;
 use super::shared::{ReportStatus, Shared};
-use crate::dsp::level::{to_db, WindowStatus};
-use crate::dsp::snapshot::MeterSnapshot;
-use crate::report::{build_report, Report, Severity, Verdict};
+use crate::report::{build_report, Report, Severity, StemReport, Verdict, WindowStatus};
 use egui::{Color32, RichText};
 
 /// Colours of the panel, shared with the meter view.
@@ -50,31 +52,27 @@ impl MasterPanel {
     ) {
         let (input, other_masters) = gather(shared, params, &mut self.overview);
         let report = build_report(&input);
-        let master = input.master.reading;
-        let list = StemList {
-            stems: input.stems,
-            other_masters,
-        };
         verdict_banner(ui, &report, palette);
-        if list.other_masters > 0 {
+        if other_masters > 0 {
             ui.label(
                 RichText::new(format!(
-                    "{} other instance(s) also set to Master: keep one master per session.",
-                    list.other_masters
+                    "{other_masters} other instance(s) also set to Master: keep one master per \
+                     session."
                 ))
                 .color(palette.warn),
             );
         }
+        let stems = &report.stems;
         ui.label(format!(
             "{} stem{} visible in this process",
-            list.stems.len(),
-            if list.stems.len() == 1 { "" } else { "s" }
+            stems.len(),
+            if stems.len() == 1 { "" } else { "s" }
         ))
         .on_hover_text(
             "Instances loaded by the same plugin file in this host process. Hosts that run \
              plugins in separate processes keep instances apart.",
         );
-        stems_table(ui, &list, &master, params, palette);
+        stems_table(ui, stems, palette);
         ui.add_space(6.0);
         findings_list(ui, &report, palette);
         ui.separator();
@@ -152,14 +150,10 @@ fn findings_list(ui: &mut egui::Ui, report: &Report, palette: &Palette) {
     }
 }
 
-fn stems_table(
-    ui: &mut egui::Ui,
-    list: &StemList,
-    master: &MeterSnapshot,
-    params: &StemcheckParams,
-    palette: &Palette,
-) {
-    let (low, high) = params.window();
+fn stems_table(ui: &mut egui::Ui, stems: &[StemReport], palette: &Palette) {
+    // The loudest channel of a per-channel reading (`None` = digital silence).
+    let loudest = |levels: &[Option<f64>]| levels.iter().flatten().copied().reduce(f64::max);
+    let db = |v: Option<f64>| format_db(v.map(|v| v as f32));
     egui::ScrollArea::vertical()
         .max_height(260.0)
         .auto_shrink([false, true])
@@ -182,18 +176,19 @@ fn stems_table(
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
-                    for stem in &list.stems {
-                        let r = &stem.reading;
-                        let tp = to_db(r.max_true_peak());
-                        let window_colour = match WindowStatus::classify(tp, low, high) {
+                    for stem in stems {
+                        let l = &stem.levels;
+                        let window_colour = match l.window {
                             WindowStatus::Under => palette.under,
                             WindowStatus::In => palette.good,
                             WindowStatus::Over => palette.warn,
                         };
                         ui.label(&stem.name);
-                        ui.label(format_db(to_db(r.max_sample_peak())));
-                        ui.label(format_db(tp));
-                        let headroom = tp.map_or("-".to_owned(), |t| format!("{:.1} dB", -t));
+                        ui.label(db(loudest(&l.sample_peak_dbfs)));
+                        ui.label(db(loudest(&l.true_peak_dbtp)));
+                        let headroom = l
+                            .headroom_db
+                            .map_or("-".to_owned(), |h| format!("{h:.1} dB"));
                         ui.label(RichText::new(headroom).color(window_colour));
                         let count = |n: u64| {
                             let t = RichText::new(n.to_string());
@@ -203,10 +198,13 @@ fn stems_table(
                                 t
                             }
                         };
-                        ui.label(count(r.true_peak_overs.count));
-                        ui.label(count(r.clips.count));
-                        let rate = RichText::new(format!("{:.1} k", r.sample_rate / 1000.0));
-                        ui.label(if rate_mismatch(r, master) {
+                        ui.label(count(l.true_peak_overs));
+                        ui.label(count(l.clipped_samples));
+                        let rate =
+                            RichText::new(stem.sample_rate.map_or("-".to_owned(), |hz| {
+                                format!("{:.1} k", hz as f32 / 1000.0)
+                            }));
+                        ui.label(if stem.sample_rate_mismatch {
                             rate.color(palette.bad)
                         } else {
                             rate

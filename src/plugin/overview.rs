@@ -1,6 +1,6 @@
-//! The master's view of the registry: every other live stem, named, timed and sorted.
+//! The master's view of the registry: every other live stem, named and timed. The report
+//! (`build_report`) puts them in order; the editor and the report thread both draw from it.
 
-use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{Entry, Liveness, Registry, Role, STALE_AFTER};
 use crate::report::BusInput;
 use std::time::Instant;
@@ -8,7 +8,7 @@ use std::time::Instant;
 /// What the master sees of the other instances.
 #[derive(Clone, Debug, Default)]
 pub struct StemList {
-    /// Every stem (role Stem) but this instance, sorted by name.
+    /// Every stem (role Stem) but this instance, in slot order.
     pub stems: Vec<BusInput>,
     /// Other instances whose role is also Master (they are not stems; more than one master
     /// is shown as a problem).
@@ -52,14 +52,6 @@ impl Overview {
                 reading: entry.reading.snapshot,
             });
         }
-        list.stems.sort_by(|a, b| {
-            crate::report::compare_names(&a.name, &b.name).then(a.slot.cmp(&b.slot))
-        });
         list
     }
-}
-
-/// Whether a stem runs at another sample rate than the master (both known).
-pub fn rate_mismatch(stem: &MeterSnapshot, master: &MeterSnapshot) -> bool {
-    stem.sample_rate > 0.0 && master.sample_rate > 0.0 && stem.sample_rate != master.sample_rate
 }

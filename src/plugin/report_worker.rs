@@ -8,7 +8,7 @@
 
 use super::overview::Overview;
 use super::params::StemcheckParams;
-use super::shared::{ReportStatus, Shared};
+use super::shared::{resolve_name, ReportStatus, Shared};
 use crate::registry::{Registry, Role};
 use crate::report::{build_report, write_report, BusInput, ReportInput, Thresholds};
 use std::path::Path;
@@ -75,8 +75,9 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
         let asked = requests != seen_requests;
         let pass_ended = passes != seen_passes && params.auto_report();
         (seen_passes, seen_requests) = (passes, requests);
-        if asked || (pass_ended && !params.report_dir().trim().is_empty()) {
-            shared.set_report_status(write_now(&params.report_dir(), &input));
+        let dir = params.report_dir();
+        if asked || (pass_ended && !dir.trim().is_empty()) {
+            shared.set_report_status(write_now(&dir, &input));
         }
     }
 }
@@ -90,12 +91,8 @@ pub fn gather(
 ) -> (ReportInput, usize) {
     let own_slot = shared.slot.as_ref().map(|s| s.index());
     let list = overview.read(own_slot, Instant::now());
-    let label = params.label();
-    let name = if label.trim().is_empty() && shared.track_name().trim().is_empty() {
-        "Master".to_owned()
-    } else {
-        shared.display_name(&label)
-    };
+    // An unnamed master is "Master", not "Stem N".
+    let (name, _) = resolve_name(&params.label(), &shared.track_name(), "Master");
     let (window_low_db, window_high_db) = params.window();
     let input = ReportInput {
         plugin_version: env!("CARGO_PKG_VERSION").to_owned(),

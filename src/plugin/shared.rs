@@ -45,10 +45,8 @@ impl Default for Shared {
 impl Shared {
     /// Claims a slot in `registry` (made on the main thread when the plugin is created).
     pub fn new(registry: &'static Registry) -> Self {
+        // Unnamed until the host or the label names it: readers show "Stem N" meanwhile.
         let slot = registry.claim("", NameSource::Slot);
-        if let Some(slot) = &slot {
-            slot.set_name(&slot.default_name(), NameSource::Slot);
-        }
         Self {
             snapshot: SeqLock::new(MeterSnapshot::default()),
             slot,
@@ -116,15 +114,6 @@ impl Shared {
         slot.set_name(&name, source);
     }
 
-    /// The display name as the registry shows it.
-    pub fn display_name(&self, label: &str) -> String {
-        let default = match &self.slot {
-            Some(slot) => slot.default_name(),
-            None => "Stem".to_owned(),
-        };
-        resolve_name(label, &self.track_name(), &default).0
-    }
-
     /// Records the latest report attempt.
     pub fn set_report_status(&self, status: ReportStatus) {
         *lock(&self.report_status) = status;
@@ -179,7 +168,6 @@ mod tests {
         assert!(first.slot.is_some());
         let second = Shared::new(reg);
         assert!(second.slot.is_none(), "a second claim on a one-slot table");
-        assert_eq!(second.display_name(""), "Stem");
         drop(first);
         assert!(Shared::new(reg).slot.is_some(), "the slot came back");
     }

@@ -35,7 +35,7 @@ impl SlotHandle {
 
     /// The name of an instance nobody named: "Stem 3" for slot index 2.
     pub fn default_name(&self) -> String {
-        format!("Stem {}", self.index + 1)
+        super::slot::default_name(self.index)
     }
 
     /// Publishes this block's reading. Audio thread only (the single writer of the reading):

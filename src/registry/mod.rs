@@ -36,5 +36,5 @@ mod table;
 
 pub use handle::SlotHandle;
 pub use liveness::{Liveness, STALE_AFTER};
-pub use slot::{NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
+pub use slot::{default_name, NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
 pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION};

@@ -7,6 +7,11 @@ use crate::sync::slot_state::SlotState;
 /// Bytes of UTF-8 a name keeps (longer names are cut at a character boundary).
 pub const NAME_BYTES: usize = 64;
 
+/// The name of an instance nobody named: "Stem 3" for slot index 2.
+pub fn default_name(slot: usize) -> String {
+    format!("Stem {}", slot + 1)
+}
+
 /// What an instance is in the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

@@ -1,7 +1,7 @@
 //! The table of slots: claim, read every live slot, and the layout header.
 
 use super::handle::SlotHandle;
-use super::slot::{NameRecord, NameSource, Slot, SlotReading};
+use super::slot::{default_name, NameRecord, NameSource, Slot, SlotReading};
 use crossbeam_utils::CachePadded;
 use std::sync::OnceLock;
 
@@ -66,7 +66,7 @@ impl Entry {
     /// The name to show: the published one, or "Stem N" after the slot.
     pub fn display_name(&self) -> String {
         match self.name.as_str() {
-            "" => format!("Stem {}", self.slot + 1),
+            "" => default_name(self.slot),
             name => name.to_owned(),
         }
     }
