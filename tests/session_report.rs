@@ -11,11 +11,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::clap_host::*;
+use common::state::{configure_master, decode_state, encode_raw, encode_state, field};
 use serde_json::{json, Value};
 use stemcheck::report::{BusLevels, Finding, Report, Severity, Verdict, WindowStatus, SCHEMA};
 
@@ -169,70 +170,6 @@ fn assert_clear_of_thresholds(what: &str, level: f64) {
 // ---------------------------------------------------------------------------------------------
 // State
 // ---------------------------------------------------------------------------------------------
-
-/// The JSON inside a CLAP state saved by nice-plug (an 8-byte little-endian length, then JSON).
-fn decode_state(bytes: &[u8]) -> Value {
-    assert!(
-        bytes.len() >= 8,
-        "state of {} bytes has no length prefix",
-        bytes.len()
-    );
-    let (prefix, body) = bytes.split_at(8);
-    let len = u64::from_le_bytes(prefix.try_into().expect("8 bytes"));
-    assert_eq!(
-        len,
-        body.len() as u64,
-        "state length prefix against the bytes that follow"
-    );
-    serde_json::from_slice(body).unwrap_or_else(|e| {
-        panic!(
-            "saved state is not JSON ({e}): {}",
-            String::from_utf8_lossy(body)
-        )
-    })
-}
-
-/// `body` with the length prefix a CLAP state stream starts with.
-fn encode_raw(body: &[u8]) -> Vec<u8> {
-    let mut out = (body.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(body);
-    out
-}
-
-fn encode_state(state: &Value) -> Vec<u8> {
-    encode_raw(&serde_json::to_vec(state).expect("a Value serialises"))
-}
-
-/// A persisted field as nice-plug stores it: a string holding the field's own JSON.
-fn field(value: Value) -> Value {
-    Value::String(value.to_string())
-}
-
-/// Makes `plugin` the session's master through its state, as a host restoring a session does.
-fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
-    let mut state = decode_state(&plugin.save_state());
-    assert_eq!(
-        state["params"]["role"],
-        json!({ "string": "Stem" }),
-        "a fresh instance's role as saved: {state}"
-    );
-    let dir = report_dir.to_str().expect("temporary folder path is UTF-8");
-    state["params"]["role"] = json!({ "string": "Master" });
-    state["fields"]["report_dir"] = field(json!(dir));
-    state["fields"]["auto_report"] = field(json!(true));
-    plugin
-        .load_state(&encode_state(&state))
-        .expect("the master's state loads");
-
-    let back = decode_state(&plugin.save_state());
-    assert_eq!(
-        back["params"]["role"],
-        json!({ "string": "Master" }),
-        "{back}"
-    );
-    assert_eq!(back["fields"]["report_dir"], field(json!(dir)), "{back}");
-    assert_eq!(back["fields"]["auto_report"], field(json!(true)), "{back}");
-}
 
 // ---------------------------------------------------------------------------------------------
 // The session

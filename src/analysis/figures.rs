@@ -1,6 +1,7 @@
 //! The sum-check's results, and how they are solved from the running sums.
 
 use super::normal_equations::ChannelSums;
+use super::master_processing::MasterProcessingResult;
 use super::solve::solve_ridge;
 
 /// Lowest ratio reported, in dB: a perfect null reads −200 dB, never −inf.
@@ -38,6 +39,9 @@ pub struct SumFigures {
     pub skipped_frames: u64,
     /// One entry per stem, in the order given to [`SumCheck::new`](super::SumCheck::new).
     pub stems: Vec<StemFit>,
+    /// A limiter or compressor on the master after the stems, judged from the master against
+    /// the stems' fitted sum.
+    pub master_processing: MasterProcessingResult,
 }
 
 /// What the fit says about one stem.

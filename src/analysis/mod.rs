@@ -9,15 +9,21 @@
 
 mod align;
 pub mod config;
+pub mod dynamics;
 pub mod figures;
 mod history;
 mod lag;
+mod level_bins;
+pub mod master_processing;
 mod normal_equations;
+pub mod session;
 mod solve;
 pub mod sum_check;
 
 pub use config::SumCheckConfig;
+pub use dynamics::{DynamicsDetector, DynamicsFeatures, DynamicsResult, DynamicsVerdict};
 pub use figures::{StemFit, SumFigures};
+pub use master_processing::{MasterProcessing, MasterProcessingFeatures, MasterProcessingResult};
 pub use sum_check::SumCheck;
 
 /// The channel of a stem with `stem_channels` channels that feeds master channel `ch`:

@@ -24,6 +24,7 @@ use super::align::{Aligner, Placement};
 use super::config::{Layout, SumCheckConfig};
 use super::figures::{gain_db, ratio_db, solve, StemFit, SumFigures, INVERTED_BELOW};
 use super::history::History;
+use super::master_processing::MasterProcessing;
 use super::normal_equations::NormalEquations;
 use super::stem_channel;
 
@@ -60,6 +61,16 @@ pub struct SumCheck {
     x: Vec<f64>,
     m: Vec<f64>,
     todo: Vec<usize>,
+    /// Processing on the master, judged against the stems as fitted so far.
+    processing: MasterProcessing,
+    /// `live_gains[stem * channels + ch]`: the gain estimate the prediction for
+    /// [`MasterProcessing`] uses, refreshed every second of audio (unity until the first).
+    live_gains: Vec<f64>,
+    refresh_every: u64,
+    since_refresh: u64,
+    /// Per channel, the master and its prediction for the block being consumed.
+    block_master: Vec<f32>,
+    block_prediction: Vec<f32>,
 }
 
 impl SumCheck {
@@ -84,6 +95,12 @@ impl SumCheck {
             x: vec![0.0; n * layout.block],
             m: vec![0.0; layout.block],
             todo: Vec::with_capacity(n),
+            processing: MasterProcessing::new(layout.channels, config.sample_rate),
+            live_gains: vec![1.0; n * layout.channels],
+            refresh_every: config.sample_rate.max(1.0) as u64,
+            since_refresh: 0,
+            block_master: vec![0.0; layout.channels * layout.block],
+            block_prediction: vec![0.0; layout.channels * layout.block],
             stem_channels,
             layout,
         }
@@ -184,6 +201,9 @@ impl SumCheck {
         self.cursor = 0;
         self.compared = 0;
         self.skipped = 0;
+        self.processing.reset();
+        self.live_gains.fill(1.0);
+        self.since_refresh = 0;
     }
 
     /// The figures over every frame consumed so far. Solves one small linear system per
@@ -210,6 +230,7 @@ impl SumCheck {
             compared_frames: self.compared,
             skipped_frames: self.skipped,
             stems,
+            master_processing: self.processing.result(),
         }
     }
 
@@ -323,6 +344,66 @@ impl SumCheck {
                 }
             }
             self.sums.add_block(ch, &self.x[..n * len], &self.m[..len]);
+            predict(
+                &mut self.block_master[ch * len..(ch + 1) * len],
+                &mut self.block_prediction[ch * len..(ch + 1) * len],
+                &self.m[..len],
+                &self.x[..n * len],
+                &self.live_gains,
+                (self.layout.channels, ch),
+            );
+        }
+        self.feed_processing(len);
+    }
+
+    /// Passes the block to the master-processing detector, and refreshes the gain estimate
+    /// once per second of audio (a small solve; this is the one place `push` allocates).
+    fn feed_processing(&mut self, len: usize) {
+        const MAX_CHANNELS: usize = 8;
+        let channels = self.layout.channels.min(MAX_CHANNELS);
+        let mut master: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        let mut prediction: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        for ch in 0..channels {
+            master[ch] = &self.block_master[ch * len..(ch + 1) * len];
+            prediction[ch] = &self.block_prediction[ch * len..(ch + 1) * len];
+        }
+        self.processing
+            .push(&master[..channels], &prediction[..channels]);
+        self.since_refresh += len as u64;
+        if self.since_refresh >= self.refresh_every {
+            self.since_refresh = 0;
+            let solved = solve(&self.sums.channels, self.stems.len());
+            for (i, gains) in solved.gains.iter().enumerate() {
+                for (ch, g) in gains.iter().enumerate() {
+                    if let Some(g) = g {
+                        self.live_gains[i * self.layout.channels + ch] = *g;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps one channel of the block just read, the master and its prediction from the stems
+/// (`x`, one run of the block's length per stem) at the current gains
+/// (`gains[stem * channels + ch]`), for the master-processing detector.
+fn predict(
+    master: &mut [f32],
+    prediction: &mut [f32],
+    m: &[f64],
+    x: &[f64],
+    gains: &[f64],
+    (channels, ch): (usize, usize),
+) {
+    let len = master.len();
+    for (dst, &v) in master.iter_mut().zip(m) {
+        *dst = v as f32;
+    }
+    prediction.fill(0.0);
+    for (i, stem) in x.chunks_exact(len).enumerate() {
+        let g = gains[i * channels + ch];
+        for (p, &v) in prediction.iter_mut().zip(stem) {
+            *p += (g * v) as f32;
         }
     }
 }

@@ -10,7 +10,10 @@ use super::params::{RoleChoice, StemcheckParams};
 use super::readout::format_db;
 use super::report_worker::gather;
 use super::shared::{ReportStatus, Shared};
-use crate::report::{build_report, Report, Severity, StemReport, Verdict, WindowStatus};
+use crate::report::{
+    build_report, LimiterReport, LimiterVerdict, Report, Severity, StemReport, Verdict,
+    WindowStatus,
+};
 use egui::{Color32, RichText};
 
 /// Colours of the panel, shared with the meter view.
@@ -73,6 +76,7 @@ impl MasterPanel {
              plugins in separate processes keep instances apart.",
         );
         stems_table(ui, stems, palette);
+        sum_line(ui, &report, palette);
         ui.add_space(6.0);
         findings_list(ui, &report, palette);
         ui.separator();
@@ -159,7 +163,7 @@ fn stems_table(ui: &mut egui::Ui, stems: &[StemReport], palette: &Palette) {
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("stems")
-                .num_columns(8)
+                .num_columns(11)
                 .striped(true)
                 .spacing([12.0, 2.0])
                 .show(ui, |ui| {
@@ -171,6 +175,9 @@ fn stems_table(ui: &mut egui::Ui, stems: &[StemReport], palette: &Palette) {
                         "Overs",
                         "Clips",
                         "Rate",
+                        "Dynamics",
+                        "Gain",
+                        "Offset",
                         "",
                     ] {
                         ui.label(RichText::new(h).strong());
@@ -209,6 +216,13 @@ fn stems_table(ui: &mut egui::Ui, stems: &[StemReport], palette: &Palette) {
                         } else {
                             rate
                         });
+                        ui.label(dynamics_text(&stem.limiter, palette));
+                        ui.label(gain_text(stem, palette));
+                        ui.label(match stem.offset_samples {
+                            Some(0) => RichText::new("0"),
+                            Some(k) => RichText::new(format!("{k:+}")).color(palette.bad),
+                            None => RichText::new("-"),
+                        });
                         ui.label(if stem.alive {
                             RichText::new("alive").color(palette.good)
                         } else {
@@ -218,6 +232,75 @@ fn stems_table(ui: &mut egui::Ui, stems: &[StemReport], palette: &Palette) {
                     }
                 });
         });
+}
+
+/// The limiter / clipper verdict of a bus ("-" until analysed).
+fn dynamics_text(l: &LimiterReport, palette: &Palette) -> RichText {
+    match l.verdict {
+        None => RichText::new("-"),
+        Some(LimiterVerdict::Unprocessed) => RichText::new("none"),
+        Some(LimiterVerdict::Limited) => RichText::new("limited").color(palette.warn),
+        Some(LimiterVerdict::Clipped) => RichText::new("clipped").color(palette.bad),
+    }
+}
+
+/// The fitted gain of a stem: "0.0" at unity, the channels apart when they differ, "inv"
+/// for an inverted stem.
+fn gain_text(stem: &StemReport, palette: &Palette) -> RichText {
+    let Some(gains) = &stem.gain_db else {
+        return RichText::new("-");
+    };
+    let shown: Vec<String> = gains
+        .iter()
+        .map(|g| g.map_or("-".into(), |g| format!("{g:+.1}")))
+        .collect();
+    let mut text = if shown.windows(2).all(|w| w[0] == w[1]) {
+        shown.first().cloned().unwrap_or_default()
+    } else {
+        shown.join(" / ")
+    };
+    if stem.polarity_inverted == Some(true) {
+        text.push_str(" inv");
+    }
+    let off = gains.iter().flatten().any(|g| g.abs() > 0.1);
+    match (stem.polarity_inverted == Some(true), off) {
+        (true, _) => RichText::new(text).color(palette.bad),
+        (false, true) => RichText::new(text).color(palette.warn),
+        _ => RichText::new(text),
+    }
+}
+
+/// One line of sum-check figures under the table.
+fn sum_line(ui: &mut egui::Ui, report: &Report, palette: &Palette) {
+    let s = &report.sum;
+    let Some(null) = s.null_depth_db else {
+        ui.label(
+            RichText::new("Sum-check: play the session to compare the stems with the master.")
+                .color(palette.idle),
+        );
+        return;
+    };
+    let db = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} dB"));
+    let mut text = format!(
+        "Sum-check: null {} (fitted {}), unaccounted {}, cancellation {}, stem sum peaks at {}",
+        db(Some(null)),
+        db(s.null_depth_fitted_db),
+        db(s.unaccounted_db),
+        db(s.cancellation_db),
+        s.sum_true_peak_dbtp
+            .map_or("-".into(), |v| format!("{v:.1} dBTP")),
+    );
+    if let Some(gr) = report.master.limiter.gain_reduction_db {
+        if report.master.limiter.verdict == Some(LimiterVerdict::Limited) {
+            text.push_str(&format!("; master processing reduces it by up to {gr:.1} dB"));
+        }
+    }
+    let colour = if null > report.thresholds.null_tolerance_db {
+        palette.bad
+    } else {
+        palette.good
+    };
+    ui.label(RichText::new(text).color(colour));
 }
 
 /// The role selector, shown to every instance.

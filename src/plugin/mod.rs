@@ -10,7 +10,7 @@ pub mod shared;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;
-use crate::registry::SlotReading;
+use crate::registry::{AudioTap, SlotReading, TapWriter};
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
 use params::StemcheckParams;
@@ -33,6 +33,9 @@ pub struct Stemcheck {
     meter: Option<BusMeter>,
     /// Whether the transport played during the previous block (to see a pass end).
     was_playing: bool,
+    /// Writes this instance's audio into its tap while the transport plays (made in
+    /// `activate`).
+    tap: Option<TapWriter>,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
 }
@@ -46,6 +49,7 @@ impl Default for Stemcheck {
             repaint: RepaintNotifier::new(),
             meter: None,
             was_playing: false,
+            tap: None,
             report_worker: None,
         }
     }
@@ -132,6 +136,11 @@ impl Plugin for Stemcheck {
             return false;
         }
         self.meter = Some(BusMeter::new(channels, rate, self.settings()));
+        // A new tap for every activation (the rate or the channels may have changed); a
+        // master still reading the old one keeps it until it lets go.
+        let tap = Arc::new(AudioTap::new(channels, rate));
+        self.shared.set_tap(tap.clone());
+        self.tap = Some(TapWriter::new(tap));
         self.shared.publish_name(&self.params.label());
         if self.report_worker.is_none() {
             match ReportWorker::spawn(self.shared.clone(), self.params.clone()) {
@@ -178,6 +187,13 @@ impl Plugin for Stemcheck {
         meter.process(channels, state);
         for channel in channels.iter_mut() {
             flush_subnormals(channel);
+        }
+        if let (Some(tap), true, Some(pos)) = (&mut self.tap, state.playing, state.pos_samples) {
+            let mut chans: [&[f32]; 2] = [&[], &[]];
+            for (dst, src) in chans.iter_mut().zip(channels.iter()) {
+                *dst = src;
+            }
+            tap.write(pos, &chans[..channels.len().min(2)]);
         }
         let snapshot = meter.snapshot();
         self.shared.snapshot.write(snapshot);

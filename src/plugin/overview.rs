@@ -13,6 +13,8 @@ pub struct StemList {
     /// Other instances whose role is also Master (they are not stems; more than one master
     /// is shown as a problem).
     pub other_masters: usize,
+    /// The claim generation of each of `stems`, to match them with the sum-check's stems.
+    pub generations: Vec<u64>,
 }
 
 /// Reads the registry for a master; keeps its buffers and the heartbeat timing between reads.
@@ -45,12 +47,13 @@ impl Overview {
                 list.other_masters += 1;
                 continue;
             }
-            list.stems.push(BusInput {
-                name: entry.display_name(),
-                slot: Some(entry.slot),
+            list.stems.push(BusInput::new(
+                entry.display_name(),
+                Some(entry.slot),
                 alive,
-                reading: entry.reading.snapshot,
-            });
+                entry.reading.snapshot,
+            ));
+            list.generations.push(entry.generation);
         }
         list
     }

@@ -5,12 +5,17 @@
 //! counter, and this thread looks ten times a second. The same look keeps the stems'
 //! heartbeat timing current, so a report marks a stem stale within a second of its last block,
 //! and republishes the instance's name when a state load changed its label.
+//!
+//! When the instance is the master, the same thread runs the session analysis: each look
+//! reads the new audio of the master's and every stem's tap ([`LiveFeed`]) and analyses it
+//! (sum-check, limiter detection), so none of that work touches an audio thread.
 
 use super::overview::Overview;
 use super::params::StemcheckParams;
-use super::shared::{resolve_name, ReportStatus, Shared};
+use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
+use crate::registry::feed::LiveFeed;
 use crate::registry::{Registry, Role};
-use crate::report::{build_report, write_report, BusInput, ReportInput, Thresholds};
+use crate::report::{build_report, write_report, BusInput, ReportInput, SumInput, Thresholds};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,6 +24,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How often the thread looks for work.
 const POLL: Duration = Duration::from_millis(100);
+
+/// Longest an automatic report waits for the analysis to finish the pass.
+const SETTLE_LIMIT: Duration = Duration::from_secs(2);
 
 /// Owns the report thread; dropping it stops and joins the thread.
 pub struct ReportWorker {
@@ -59,6 +67,8 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
     let mut seen_passes = shared.passes_ended();
     let mut seen_requests = shared.report_requests();
     let mut seen_label = params.label();
+    let mut feed: Option<LiveFeed> = None;
+    let mut auto_pending: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         std::thread::park_timeout(POLL);
         let label = params.label();
@@ -69,17 +79,78 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
         let (passes, requests) = (shared.passes_ended(), shared.report_requests());
         if params.role() != Role::Master {
             (seen_passes, seen_requests) = (passes, requests);
+            if feed.take().is_some() {
+                shared.set_analysis(None);
+            }
             continue;
         }
+        analyse(shared, &mut feed);
         let (input, _) = gather(shared, params, &mut overview);
         let asked = requests != seen_requests;
-        let pass_ended = passes != seen_passes && params.auto_report();
+        if passes != seen_passes && params.auto_report() {
+            auto_pending.get_or_insert_with(Instant::now);
+        }
         (seen_passes, seen_requests) = (passes, requests);
+        // An automatic report waits for the analysis to read the pass to its end (the feed
+        // trails the audio by a tenth of a second), but never for long.
+        let settled = feed.as_ref().is_none_or(LiveFeed::is_settled);
+        let auto_due = auto_pending.is_some_and(|t| settled || t.elapsed() > SETTLE_LIMIT);
+        if auto_due {
+            auto_pending = None;
+        }
         let dir = params.report_dir();
-        if asked || (pass_ended && !dir.trim().is_empty()) {
+        if asked || (auto_due && !dir.trim().is_empty()) {
             shared.set_report_status(write_now(&dir, &input));
         }
     }
+}
+
+/// One look at the taps: follows this instance's current tap (a reactivation makes a new one),
+/// analyses the new audio, and publishes the figures.
+fn analyse(shared: &Shared, feed: &mut Option<LiveFeed>) {
+    let Some(tap) = shared.tap() else {
+        return;
+    };
+    if !feed
+        .as_ref()
+        .is_some_and(|f| std::sync::Arc::ptr_eq(f.master_tap(), &tap))
+    {
+        let own_slot = shared.slot.as_ref().map(|s| s.index());
+        *feed = Some(LiveFeed::new(Registry::global(), tap, own_slot));
+    }
+    let Some(feed) = feed else { return };
+    if shared.take_analysis_reset() {
+        feed.reset();
+    }
+    feed.poll();
+    shared.set_analysis(feed.figures().map(|figures| AnalysisView {
+        stems: feed.stems().iter().map(|s| (s.slot, s.generation)).collect(),
+        figures,
+    }));
+}
+
+/// Puts the master's analysis into the report input: the session figures, the master's
+/// verdict, and each analysed stem's verdict and fit (matched by slot and claim generation).
+fn attach_analysis(input: &mut ReportInput, generations: &[u64], view: &AnalysisView) {
+    let f = &view.figures;
+    input.master.dynamics = Some(f.master_dynamics);
+    for (bus, &generation) in input.stems.iter_mut().zip(generations) {
+        let Some(i) = view
+            .stems
+            .iter()
+            .position(|&(slot, g)| Some(slot) == bus.slot && g == generation)
+        else {
+            continue;
+        };
+        bus.dynamics = f.stem_dynamics.get(i).copied();
+        bus.fit = f.sum.stems.get(i).cloned();
+    }
+    let mut figures = f.sum.clone();
+    figures.stems.clear();
+    input.sum = Some(SumInput {
+        figures,
+        sum_true_peak_dbtp: f.sum_true_peak_dbtp,
+    });
 }
 
 /// The report's input as this instance sees the session now, and how many other instances
@@ -94,7 +165,7 @@ pub fn gather(
     // An unnamed master is "Master", not "Stem N".
     let (name, _) = resolve_name(&params.label(), &shared.track_name(), "Master");
     let (window_low_db, window_high_db) = params.window();
-    let input = ReportInput {
+    let mut input = ReportInput {
         plugin_version: env!("CARGO_PKG_VERSION").to_owned(),
         created: SystemTime::now(),
         thresholds: Thresholds {
@@ -103,14 +174,18 @@ pub fn gather(
             tp_ceiling_db: params.tp_ceiling_db.value(),
             null_tolerance_db: params.null_tolerance_db.value(),
         },
-        master: BusInput {
+        master: BusInput::new(
             name,
-            slot: own_slot,
-            alive: true,
-            reading: shared.snapshot.read().unwrap_or_default(),
-        },
+            own_slot,
+            true,
+            shared.snapshot.read().unwrap_or_default(),
+        ),
         stems: list.stems,
+        sum: None,
     };
+    if let Some(view) = shared.analysis() {
+        attach_analysis(&mut input, &list.generations, &view);
+    }
     (input, list.other_masters)
 }
 

@@ -1,12 +1,13 @@
 //! State shared between the audio thread, the editor and the report thread, lock-free where
 //! the audio thread touches it.
 
+use crate::analysis::session::SessionFigures;
 use crate::dsp::snapshot::MeterSnapshot;
-use crate::registry::{NameSource, Registry, SlotHandle};
+use crate::registry::{AudioTap, NameSource, Registry, SlotHandle};
 use crate::sync::seqlock::SeqLock;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What the latest report attempt gave, for the editor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +18,15 @@ pub enum ReportStatus {
     Written(PathBuf),
     /// Not written, and why (shown in the editor).
     Failed(String),
+}
+
+/// The master's latest analysis of the pass, for the report and the editor.
+#[derive(Clone, Debug, Default)]
+pub struct AnalysisView {
+    /// The analysed stems as (slot, claim generation), in the order of `figures`' stems.
+    pub stems: Vec<(usize, u64)>,
+    /// What the pass measured so far.
+    pub figures: SessionFigures,
 }
 
 /// What the audio thread publishes and the other threads read (and the requests going back).
@@ -34,6 +44,13 @@ pub struct Shared {
     track_name: Mutex<String>,
     /// The latest report attempt (report thread writes, editor reads).
     report_status: Mutex<ReportStatus>,
+    /// This instance's audio tap, made in `activate` (main thread); the analysis thread
+    /// reads it when the instance is the master.
+    tap: Mutex<Option<Arc<AudioTap>>>,
+    /// The master's analysis of the pass (analysis thread writes, editor and reports read).
+    analysis: Mutex<Option<AnalysisView>>,
+    /// Asks the analysis thread to start a new pass (the editor's reset).
+    analysis_reset: AtomicBool,
 }
 
 impl Default for Shared {
@@ -55,6 +72,9 @@ impl Shared {
             report_requests: AtomicU64::new(0),
             track_name: Mutex::new(String::new()),
             report_status: Mutex::new(ReportStatus::None),
+            tap: Mutex::new(None),
+            analysis: Mutex::new(None),
+            analysis_reset: AtomicBool::new(false),
         }
     }
 
@@ -63,6 +83,37 @@ impl Shared {
         // Relaxed is enough: the flag carries no data; the audio thread only needs to see it
         // eventually, and the meters it clears are its own.
         self.reset_requested.store(true, Ordering::Relaxed);
+        // Relaxed for the same reason: a request flag, no data behind it.
+        self.analysis_reset.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes a pending reset request (analysis thread).
+    pub fn take_analysis_reset(&self) -> bool {
+        self.analysis_reset.swap(false, Ordering::Relaxed)
+    }
+
+    /// Publishes this instance's new audio tap, in the registry and for the analysis thread.
+    /// Main thread (`activate`).
+    pub fn set_tap(&self, tap: Arc<AudioTap>) {
+        if let Some(slot) = &self.slot {
+            slot.set_tap(Some(tap.clone()));
+        }
+        *lock(&self.tap) = Some(tap);
+    }
+
+    /// This instance's audio tap, once activated.
+    pub fn tap(&self) -> Option<Arc<AudioTap>> {
+        lock(&self.tap).clone()
+    }
+
+    /// Stores the master's latest analysis (`None`: no pass analysed).
+    pub fn set_analysis(&self, view: Option<AnalysisView>) {
+        *lock(&self.analysis) = view;
+    }
+
+    /// The master's latest analysis.
+    pub fn analysis(&self) -> Option<AnalysisView> {
+        lock(&self.analysis).clone()
     }
 
     /// Takes a pending reset request (audio thread).

@@ -2,6 +2,8 @@
 
 use super::slot::{NameRecord, NameSource, Slot, SlotReading};
 use super::table::Registry;
+use super::tap::AudioTap;
+use std::sync::Arc;
 
 /// An instance's claim on one slot. Dropping it releases the slot.
 pub struct SlotHandle {
@@ -44,6 +46,12 @@ impl SlotHandle {
         self.slot().reading.write(*reading);
     }
 
+    /// Publishes this instance's audio tap (or withdraws it with `None`). Never from the
+    /// audio thread. A reader holding the old tap keeps it alive until it lets go.
+    pub fn set_tap(&self, tap: Option<Arc<AudioTap>>) {
+        self.slot().swap_tap(tap);
+    }
+
     /// Publishes the display name. Never from the audio thread (two naming threads may meet).
     pub fn set_name(&self, name: &str, source: NameSource) {
         self.slot().name.write_shared(NameRecord::new(name, source));
@@ -52,6 +60,8 @@ impl SlotHandle {
 
 impl Drop for SlotHandle {
     fn drop(&mut self) {
+        // Withdraw the tap first, so no reader of a later owner's generation can find it.
+        self.slot().swap_tap(None);
         self.slot().state.release(self.generation);
     }
 }

@@ -21,6 +21,12 @@
 //! same live generation: then every record it copied was written by that owner and none is
 //! torn. Readers never write to a slot, so they never delay a writer.
 //!
+//! * An [`AudioTap`] — the owner's last ≥ 2.5 s of audio by transport position, written by
+//!   its audio thread (see [`tap`] for the protocol). The slot holds a pointer to it that is
+//!   swapped only off the audio thread; a replaced or withdrawn tap is freed by the epoch
+//!   collector (`crossbeam-epoch`) once no reader still holds it. The master's
+//!   [`feed::LiveFeed`] reads every stem's tap by position.
+//!
 //! Staleness is judged by the reader ([`Liveness`]): a slot whose block counter has not moved
 //! for a second is stale. The audio thread does not read a clock.
 //!
@@ -29,12 +35,15 @@
 //! build with another layout is refused rather than misread. Each plugin library has its own
 //! table: instances loaded from the same library file see each other.
 
+pub mod feed;
 mod handle;
 mod liveness;
 mod slot;
 mod table;
+pub mod tap;
 
 pub use handle::SlotHandle;
 pub use liveness::{Liveness, STALE_AFTER};
 pub use slot::{default_name, NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
+pub use tap::{AudioTap, TapRange, TapWriter};
 pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION};

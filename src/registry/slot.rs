@@ -3,6 +3,9 @@
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::sync::seqlock::SeqLock;
 use crate::sync::slot_state::SlotState;
+use super::tap::AudioTap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Bytes of UTF-8 a name keeps (longer names are cut at a character boundary).
 pub const NAME_BYTES: usize = 64;
@@ -136,14 +139,48 @@ pub(crate) struct Slot {
     pub(crate) state: SlotState,
     pub(crate) name: SeqLock<NameRecord>,
     pub(crate) reading: SeqLock<SlotReading>,
+    /// The owner's audio tap, swapped in and out off the audio thread; a replaced tap is
+    /// freed through the epoch collector once no reader can still hold its pointer.
+    pub(crate) tap: crossbeam_epoch::Atomic<Arc<AudioTap>>,
 }
 
 impl Slot {
+    /// Replaces the published tap (never on the audio thread: it pins an epoch, which may
+    /// allocate the first time a thread does it).
+    pub(crate) fn swap_tap(&self, tap: Option<Arc<AudioTap>>) {
+        use crossbeam_epoch::{Owned, Shared};
+        let guard = crossbeam_epoch::pin();
+        let new = match tap {
+            Some(tap) => Owned::new(tap).into_shared(&guard),
+            None => Shared::null(),
+        };
+        // AcqRel: Release publishes the new tap's initialised contents to readers that load it
+        // (Acquire); Acquire orders our later destruction of the old one after its publication.
+        let old = self.tap.swap(new, Ordering::AcqRel, &guard);
+        if !old.is_null() {
+            // SAFETY: `old` was made by `Owned::new` here and is now unreachable from the
+            // slot; readers that loaded it did so under a guard pinned before this swap, and
+            // the collector frees it only after all such guards are gone.
+            unsafe { guard.defer_destroy(old) };
+        }
+    }
+
+    /// A counted reference to the published tap, if any.
+    pub(crate) fn load_tap(&self) -> Option<Arc<AudioTap>> {
+        let guard = crossbeam_epoch::pin();
+        // Acquire pairs with the Release of `swap_tap`: the tap's contents are initialised.
+        let shared = self.tap.load(Ordering::Acquire, &guard);
+        // SAFETY: the pointer is null or came from `Owned::new` in `swap_tap`; the guard keeps
+        // it from being freed until we have cloned the Arc inside.
+        unsafe { shared.as_ref() }.cloned()
+    }
+
     pub(crate) fn new() -> Self {
         Self {
             state: SlotState::new(),
             name: SeqLock::new(NameRecord::default()),
             reading: SeqLock::new(SlotReading::default()),
+            tap: crossbeam_epoch::Atomic::null(),
         }
     }
 }

@@ -3,7 +3,8 @@
 use super::handle::SlotHandle;
 use super::slot::{default_name, NameRecord, NameSource, Slot, SlotReading};
 use crossbeam_utils::CachePadded;
-use std::sync::OnceLock;
+use super::tap::AudioTap;
+use std::sync::{Arc, OnceLock};
 
 /// Slots in the process-wide table: 64 live stems are the design load, 256 the guarantee.
 pub const CAPACITY: usize = 256;
@@ -155,6 +156,18 @@ impl Registry {
             }
         }
         skipped
+    }
+
+    /// The audio tap of a live slot's owner, if it published one and still owns the slot.
+    /// Not for the audio thread (pins an epoch).
+    pub fn tap(&self, slot: usize, generation: u64) -> Option<Arc<AudioTap>> {
+        let s = self.slots.get(slot)?;
+        if !s.state.still_live(generation) {
+            return None;
+        }
+        let tap = s.load_tap()?;
+        // Re-check: the tap we cloned must have been published by this very owner.
+        s.state.still_live(generation).then_some(tap)
     }
 
     /// Every live slot, in slot order.

@@ -1,9 +1,9 @@
 //! From the readings to the report: converts every bus's snapshot into the report's units and
 //! runs the rules.
 
-use super::input::{BusInput, ReportInput, Thresholds};
+use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
-    BusLevels, LimiterReport, MasterReport, Report, StemReport, SumReport, ThresholdsReport,
+    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Report, StemReport, SumReport, ThresholdsReport,
     Verdict, SCHEMA,
 };
 use super::order::sort_stems;
@@ -11,12 +11,14 @@ use super::pass::pass_of;
 use super::rules::evaluate;
 use super::stamp::format_utc;
 use super::units::{level_db, position, rate_hz, round};
+use crate::analysis::dynamics::{DynamicsResult, DynamicsVerdict};
+use crate::analysis::MasterProcessingResult;
 use crate::dsp::level::{to_db, WindowStatus};
 use crate::dsp::snapshot::MeterSnapshot;
 
 /// Builds the whole report: stems sorted by name then slot, the session's sample rate from the
-/// master, every finding and the verdict. Limiter and sum-check fields stay `null` (not
-/// measured yet).
+/// master, every finding and the verdict. Limiter and sum-check fields are `null` until a pass
+/// has been analysed.
 pub fn build_report(input: &ReportInput) -> Report {
     let master = &input.master;
     let t = &input.thresholds;
@@ -33,13 +35,16 @@ pub fn build_report(input: &ReportInput) -> Report {
         master: MasterReport {
             name: master.name.clone(),
             levels: levels(&master.reading, t),
-            limiter: LimiterReport::default(),
+            limiter: master_limiter(
+                master.dynamics.as_ref(),
+                input.sum.as_ref().map(|s| &s.figures.master_processing),
+            ),
         },
         stems: sort_stems(&input.stems)
             .into_iter()
             .map(|s| stem(s, master_hz, t))
             .collect(),
-        sum: SumReport::default(),
+        sum: input.sum.as_ref().map(sum_report).unwrap_or_default(),
         findings,
     }
 }
@@ -64,10 +69,63 @@ fn stem(bus: &BusInput, master_hz: Option<u32>, t: &Thresholds) -> StemReport {
         sample_rate_mismatch: matches!((sample_rate, master_hz), (Some(a), Some(b)) if a != b),
         alive: bus.alive,
         levels: levels(&bus.reading, t),
-        limiter: LimiterReport::default(),
-        gain_db: None,
-        offset_samples: None,
-        polarity_inverted: None,
+        limiter: bus.dynamics.as_ref().map(limiter).unwrap_or_default(),
+        gain_db: bus.fit.as_ref().map(|f| {
+            f.gain_db
+                .iter()
+                .map(|g| g.map(|g| round(f64::from(g), 2)))
+                .collect()
+        }),
+        offset_samples: bus.fit.as_ref().and_then(|f| f.offset_samples),
+        polarity_inverted: bus.fit.as_ref().map(|f| f.polarity_inverted),
+    }
+}
+
+/// A bus's own limiter / clipper verdict.
+fn limiter(d: &DynamicsResult) -> LimiterReport {
+    LimiterReport {
+        verdict: Some(match d.verdict {
+            DynamicsVerdict::None => LimiterVerdict::Unprocessed,
+            DynamicsVerdict::Limited => LimiterVerdict::Limited,
+            DynamicsVerdict::Clipped => LimiterVerdict::Clipped,
+        }),
+        confidence: Some(round(f64::from(d.confidence), 2)),
+        ceiling_dbfs: d.ceiling_dbfs.map(|c| round(f64::from(c), 2)),
+        gain_reduction_db: None,
+    }
+}
+
+/// The master's verdict: its own signal, and the comparison with the stems, which also gives
+/// the gain reduction. Processing found by the comparison makes it "limited" even when the
+/// master's own peaks do not pile up (a compressor, a soft limiter).
+fn master_limiter(
+    own: Option<&DynamicsResult>,
+    processing: Option<&MasterProcessingResult>,
+) -> LimiterReport {
+    let mut report = own.map(limiter).unwrap_or_default();
+    if let Some(p) = processing {
+        report.gain_reduction_db = p.gain_reduction_db.map(|g| round(f64::from(g), 2));
+        if p.detected && report.verdict != Some(LimiterVerdict::Clipped) {
+            report.verdict = Some(LimiterVerdict::Limited);
+            let c = report.confidence.unwrap_or(0.0);
+            report.confidence = Some(round(c.max(f64::from(p.confidence)), 2));
+        }
+    }
+    report
+}
+
+/// The session-wide sum-check figures.
+fn sum_report(s: &SumInput) -> SumReport {
+    let db = |v: Option<f32>| v.map(|v| round(f64::from(v), 2));
+    let f = &s.figures;
+    SumReport {
+        null_depth_db: db(f.null_depth_db),
+        null_depth_fitted_db: db(f.null_depth_fitted_db),
+        unaccounted_db: db(f.unaccounted_db),
+        cancellation_db: db(f.cancellation_db),
+        sum_true_peak_dbtp: db(s.sum_true_peak_dbtp),
+        compared_frames: Some(f.compared_frames),
+        skipped_frames: Some(f.skipped_frames),
     }
 }
 

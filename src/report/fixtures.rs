@@ -51,12 +51,7 @@ pub fn events(count: u64, first: i64, last: i64) -> EventSnapshot {
 
 /// A live bus.
 pub fn bus(name: &str, slot: usize, tp_db: f32) -> BusInput {
-    BusInput {
-        name: name.into(),
-        slot: Some(slot),
-        alive: true,
-        reading: reading(tp_db),
-    }
+    BusInput::new(name.into(), Some(slot), true, reading(tp_db))
 }
 
 /// A bus that stayed digitally silent for the whole pass.
@@ -84,5 +79,6 @@ pub fn clean() -> ReportInput {
             bus("01_Kick", 1, -8.0),
             bus("02_Bass", 2, -9.5),
         ],
+        sum: None,
     }
 }

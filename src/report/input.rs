@@ -3,6 +3,8 @@
 
 use std::time::SystemTime;
 
+use crate::analysis::dynamics::DynamicsResult;
+use crate::analysis::{StemFit, SumFigures};
 use crate::dsp::snapshot::MeterSnapshot;
 
 /// One bus as the report sees it.
@@ -16,6 +18,34 @@ pub struct BusInput {
     pub alive: bool,
     /// Its latest meter readings.
     pub reading: MeterSnapshot,
+    /// Limiter / clipper detection over the pass, when the session was analysed.
+    pub dynamics: Option<DynamicsResult>,
+    /// What the sum-check fitted for this stem (gain, offset, polarity), when analysed.
+    pub fit: Option<StemFit>,
+}
+
+impl BusInput {
+    /// A bus known only by its meter readings (no analysis yet).
+    pub fn new(name: String, slot: Option<usize>, alive: bool, reading: MeterSnapshot) -> Self {
+        Self {
+            name,
+            slot,
+            alive,
+            reading,
+            dynamics: None,
+            fit: None,
+        }
+    }
+}
+
+/// The sum-check's session-wide figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SumInput {
+    /// Null depth, unaccounted signal, cancellation and master-bus processing (the per-stem
+    /// fits are on each stem's [`BusInput::fit`]).
+    pub figures: SumFigures,
+    /// True peak of the stems summed at unity, dBTP.
+    pub sum_true_peak_dbtp: Option<f32>,
 }
 
 /// Thresholds of the rules (the plugin's parameters, same ids and units).
@@ -65,4 +95,6 @@ pub struct ReportInput {
     pub master: BusInput,
     /// Every stem the master sees, in any order (the report sorts them).
     pub stems: Vec<BusInput>,
+    /// The sum-check, once a pass has been analysed.
+    pub sum: Option<SumInput>,
 }

@@ -15,6 +15,7 @@ mod order;
 mod pass;
 mod rules;
 mod stamp;
+mod sum_rules;
 mod units;
 
 #[cfg(test)]
@@ -22,7 +23,7 @@ mod fixtures;
 
 pub use build::build_report;
 pub use files::{write_report, ReportFiles, ReportWriteError};
-pub use input::{BusInput, ReportInput, Thresholds};
+pub use input::{BusInput, ReportInput, SumInput, Thresholds};
 pub use markdown::render_markdown;
 pub use model::{
     BusLevels, Finding, LimiterReport, LimiterVerdict, MasterReport, Pass, Report, Scope, Severity,
@@ -31,4 +32,5 @@ pub use model::{
 pub use order::{compare_names, sort_stems};
 pub use pass::pass_of;
 pub use rules::{evaluate, id};
+pub use sum_rules::id as analysis_id;
 pub use stamp::{file_stamp, format_utc};

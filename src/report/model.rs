@@ -212,7 +212,8 @@ pub struct MasterReport {
     /// Its readings.
     #[serde(flatten)]
     pub levels: BusLevels,
-    /// Processing detected on the master (not measured yet: every field `null`).
+    /// Processing detected on the master: from its own signal, and from the comparison with
+    /// the stems (which gives `gain_reduction_db`). `null` until a pass is analysed.
     pub limiter: LimiterReport,
 }
 
@@ -232,10 +233,11 @@ pub struct StemReport {
     /// Its readings.
     #[serde(flatten)]
     pub levels: BusLevels,
-    /// Limiter or clipper detected on the stem (not measured yet: every field `null`).
+    /// Limiter or clipper detected on the stem from its own signal; `null` until analysed.
     pub limiter: LimiterReport,
-    /// Fitted gain per channel from the stem to the master, dB (`null` until the sum-check).
-    pub gain_db: Option<Vec<f64>>,
+    /// Fitted gain per channel from the stem to the master, dB (`null` until the sum-check;
+    /// a channel the stem carried nothing on is `null`).
+    pub gain_db: Option<Vec<Option<f64>>>,
     /// Samples by which the stem reaches the master late (> 0) or early (< 0); `null` until
     /// the sum-check.
     pub offset_samples: Option<i64>,
@@ -283,6 +285,10 @@ pub struct SumReport {
     pub cancellation_db: Option<f64>,
     /// True peak of the stems summed at unity, dBTP.
     pub sum_true_peak_dbtp: Option<f64>,
+    /// Frames (per channel) the sum-check compared.
+    pub compared_frames: Option<u64>,
+    /// Frames left out: a stem had not produced them (yet, or any more), or a jump.
+    pub skipped_frames: Option<u64>,
 }
 
 impl SumReport {

@@ -81,6 +81,7 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
         bus_rules(&Bus::stem(stem), &input.thresholds, &mut out);
         stem_rules(stem, master, &master_pass, &mut out);
     }
+    super::sum_rules::evaluate_analysis(input, &mut out);
     out.sort_by(compare_findings);
     out
 }

@@ -5,3 +5,4 @@
 #![allow(dead_code)]
 
 pub mod clap_host;
+pub mod state;

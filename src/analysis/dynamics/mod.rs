@@ -1,0 +1,155 @@
+//! Limiter and clipper detection on one bus, from its own signal.
+//!
+//! A bus can be squashed before the meter with no way to ask the plugin that did it, so the
+//! signal is read for the marks processing leaves:
+//!
+//! - **Flat tops**: a hard clipper holds every sample over its threshold at exactly one
+//!   value, so runs of identical samples sit at the bus's peak.
+//! - **A pile-up of peaks under a ceiling**: a brickwall limiter maps every window whose peak
+//!   would have exceeded its ceiling onto that ceiling, so window peaks crowd into a narrow
+//!   band at the top instead of thinning out as a natural top end does.
+//! - **…while loudness varies**: the windows at the ceiling have different loudness (crest
+//!   factors), which copies of one sound (a drum sample at one velocity, a held note) do not.
+//! - **A spike in the top bin** of the sample-amplitude histogram, and a collapsed
+//!   peak-to-short-term loudness ratio, as supporting cues.
+//!
+//! Everything is binned into fixed histograms ([`level_bins`](super::level_bins)) as the
+//! audio goes by, so memory is bounded whatever the length, [`DynamicsDetector::push`]
+//! never allocates, and the result does not depend on how the audio was chunked. The
+//! decision is taken from the histograms when [`DynamicsDetector::result`] is asked.
+
+mod features;
+mod shape;
+mod verdict;
+mod windows;
+
+pub use features::DynamicsFeatures;
+
+use super::level_bins::Histogram;
+use shape::{ChannelShape, ShapeStats};
+use windows::Windows;
+
+/// What a bus's own signal says about limiting or clipping before the meter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DynamicsVerdict {
+    /// No sign of a limiter or clipper (or too little signal to tell).
+    #[default]
+    None,
+    /// Peaks pile up under a stable ceiling: a brickwall limiter.
+    Limited,
+    /// Flat tops at the peak: a hard clipper (or a limiter that clips).
+    Clipped,
+}
+
+impl DynamicsVerdict {
+    /// The report's name for it: `"none"`, `"limited"` or `"clipped"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Limited => "limited",
+            Self::Clipped => "clipped",
+        }
+    }
+}
+
+/// The verdict on one bus, with how sure it is and where the ceiling sits.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DynamicsResult {
+    /// None, limited or clipped.
+    pub verdict: DynamicsVerdict,
+    /// 0 (no evidence or no signal) to 1 (unmistakable), for the verdict given.
+    pub confidence: f32,
+    /// Level of the ceiling the peaks sit at, dBFS, when limited or clipped.
+    pub ceiling_dbfs: Option<f32>,
+}
+
+/// Limiter and clipper detector for one bus. Allocates everything in
+/// [`DynamicsDetector::new`]; [`push`](Self::push) never allocates.
+#[derive(Clone, Debug)]
+pub struct DynamicsDetector {
+    channels: usize,
+    shapes: Vec<ChannelShape>,
+    shape: ShapeStats,
+    samples: Histogram,
+    windows: Windows,
+    peak: f32,
+    non_finite: u64,
+}
+
+impl DynamicsDetector {
+    /// A detector for a bus of `channels` channels (1 to 64) at `sample_rate` Hz.
+    pub fn new(channels: usize, sample_rate: f32) -> Self {
+        let channels = channels.clamp(1, 64);
+        let sample_rate = if sample_rate.is_finite() {
+            sample_rate.clamp(8_000.0, 768_000.0)
+        } else {
+            48_000.0
+        };
+        Self {
+            channels,
+            shapes: vec![ChannelShape::default(); channels],
+            shape: ShapeStats::new(),
+            samples: Histogram::new(),
+            windows: Windows::new(channels, sample_rate),
+            peak: 0.0,
+            non_finite: 0,
+        }
+    }
+
+    /// Adds the next chunk of audio, one slice per channel (extra channels are ignored, and
+    /// the chunk is as long as its shortest channel). Any length works, 0 included; results
+    /// do not depend on how the audio was chunked. Non-finite samples are skipped.
+    pub fn push(&mut self, channels: &[&[f32]]) {
+        let chans = &channels[..channels.len().min(self.channels)];
+        let n = chans.iter().map(|c| c.len()).min().unwrap_or(0);
+        for t in 0..n {
+            let mut frame_peak = 0.0f32;
+            let mut energy = 0.0f64;
+            for (c, shape) in chans.iter().zip(self.shapes.iter_mut()) {
+                let x = c[t];
+                if !x.is_finite() {
+                    self.non_finite += 1;
+                    continue;
+                }
+                let a = x.abs();
+                self.samples.add(a, 1);
+                frame_peak = frame_peak.max(a);
+                energy += (x as f64) * (x as f64);
+                shape.push(x, &mut self.shape);
+            }
+            self.peak = self.peak.max(frame_peak);
+            self.windows.push(frame_peak, energy);
+        }
+    }
+
+    /// The verdict on everything pushed since the last reset. Allocates nothing.
+    pub fn result(&self) -> DynamicsResult {
+        verdict::decide(&self.features(), self.windows.len())
+    }
+
+    /// The measurements the verdict is drawn from (for calibration and diagnostics).
+    pub fn features(&self) -> DynamicsFeatures {
+        features::features(
+            self.peak,
+            &self.samples,
+            &self.shape,
+            &self.windows.stats,
+            self.windows.count(),
+        )
+    }
+
+    /// Non-finite samples skipped since the last reset.
+    pub fn non_finite(&self) -> u64 {
+        self.non_finite
+    }
+
+    /// Forgets everything pushed, keeping the allocation.
+    pub fn reset(&mut self) {
+        self.shapes.fill(ChannelShape::default());
+        self.shape.clear();
+        self.samples.clear();
+        self.windows.clear();
+        self.peak = 0.0;
+        self.non_finite = 0;
+    }
+}

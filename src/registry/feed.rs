@@ -1,0 +1,326 @@
+//! The master's analysis feed: gathers the master's and every stem's audio from their taps by
+//! transport position and pushes it into a [`SessionAnalysis`], off the audio thread.
+//!
+//! Called a few times a second by the master's analysis thread. For the master's audio at
+//! positions `[p, p + n)` it reads every stem's tap for the same positions; a stem that has
+//! not produced those positions (yet, or any more) is missing for that chunk, and the chunk is
+//! counted against it and left out of the comparison. The feed trails the master's newest
+//! audio by [`LiveFeed::trail`] frames, so stems that the host runs on other threads, or after
+//! the master, have written their part before it is read; when the master stops advancing
+//! (the transport stopped) the rest is read at once and the pass is finished.
+//!
+//! A pass starts when the master plays a position before the end of what was analysed (the
+//! same rule as the meters' pass); a jump forward keeps the pass and marks a discontinuity.
+//! The stems of a pass are those live when it starts; a stem removed during the pass counts
+//! as silent from then on (its audio no longer reaches the master).
+
+use super::{AudioTap, Entry, Registry, Role};
+use crate::analysis::session::{SessionAnalysis, SessionFigures};
+use crate::analysis::SumCheckConfig;
+use std::sync::Arc;
+
+/// Frames read per push.
+const CHUNK: usize = 2048;
+
+/// One stem of the current pass.
+#[derive(Clone)]
+pub struct PassStem {
+    /// Registry slot.
+    pub slot: usize,
+    /// The owner's claim generation.
+    pub generation: u64,
+    tap: Arc<AudioTap>,
+    /// The owner released its slot: silent from then on.
+    removed: bool,
+}
+
+struct Pass {
+    analysis: SessionAnalysis,
+    stems: Vec<PassStem>,
+    run: u64,
+    /// Next master position to analyse.
+    cursor: i64,
+    /// Master end seen at the previous poll (to tell a stopped transport).
+    last_end: i64,
+    finished: bool,
+}
+
+/// The live sum-check of one master (see the module docs).
+pub struct LiveFeed {
+    registry: &'static Registry,
+    master: Arc<AudioTap>,
+    own_slot: Option<usize>,
+    pass: Option<Pass>,
+    trail: i64,
+    entries: Vec<Entry>,
+    master_buf: Vec<Vec<f32>>,
+    stem_bufs: Vec<Vec<Vec<f32>>>,
+    /// Per stem: its audio for the chunk being read is whole (or it is gone: silence).
+    present: Vec<bool>,
+}
+
+impl LiveFeed {
+    /// A feed for the master whose tap is `master`, seeing the stems of `registry`.
+    pub fn new(registry: &'static Registry, master: Arc<AudioTap>, own_slot: Option<usize>) -> Self {
+        let rate = master.sample_rate();
+        let channels = master.channels();
+        Self {
+            registry,
+            trail: ((f64::from(rate) * 0.1) as i64).max(2048),
+            master,
+            own_slot,
+            pass: None,
+            entries: Vec::with_capacity(registry.capacity()),
+            master_buf: vec![vec![0.0; CHUNK]; channels],
+            stem_bufs: Vec::new(),
+            present: Vec::new(),
+        }
+    }
+
+    /// Frames the feed stays behind the master's newest audio while it advances.
+    pub fn trail(&self) -> i64 {
+        self.trail
+    }
+
+    /// The master tap this feed reads.
+    pub fn master_tap(&self) -> &Arc<AudioTap> {
+        &self.master
+    }
+
+    /// Forgets the pass (a manual reset): the next audio starts a new one.
+    pub fn reset(&mut self) {
+        self.pass = None;
+    }
+
+    /// The current pass's stems (slot and generation), in analysis order.
+    pub fn stems(&self) -> &[PassStem] {
+        self.pass.as_ref().map_or(&[], |p| &p.stems)
+    }
+
+    /// The figures of the current pass, if one has started.
+    pub fn figures(&self) -> Option<SessionFigures> {
+        self.pass.as_ref().map(|p| p.analysis.figures())
+    }
+
+    /// Whether the current pass has been read to the master's end and finished.
+    pub fn is_finished(&self) -> bool {
+        self.pass.as_ref().is_some_and(|p| p.finished)
+    }
+
+    /// Whether there is nothing left to analyse: no pass yet, or the pass read to its end.
+    pub fn is_settled(&self) -> bool {
+        self.pass.as_ref().is_none_or(|p| p.finished)
+    }
+
+    /// Reads what the taps hold now and analyses it. Returns the number of master frames
+    /// analysed.
+    pub fn poll(&mut self) -> u64 {
+        let Some(range) = self.master.range() else {
+            return 0;
+        };
+        if range.run == 0 {
+            return 0;
+        }
+        self.follow_run(range);
+        let Some(pass) = &mut self.pass else {
+            return 0;
+        };
+        let advancing = range.end != pass.last_end;
+        pass.last_end = range.end;
+        let target = if advancing {
+            range.end - self.trail
+        } else {
+            range.end
+        };
+        let mut analysed = 0;
+        while self.pass.as_ref().is_some_and(|p| p.cursor < target) {
+            let n = self.step(target);
+            if n == 0 {
+                break;
+            }
+            analysed += n;
+        }
+        if let Some(pass) = &mut self.pass {
+            if !advancing && pass.cursor >= range.end && !pass.finished {
+                pass.analysis.finish();
+                pass.finished = true;
+            }
+        }
+        analysed
+    }
+
+    /// Starts, continues or breaks the pass when the master's run changes.
+    fn follow_run(&mut self, range: super::TapRange) {
+        match &mut self.pass {
+            Some(pass) if pass.run == range.run => {}
+            Some(pass) if range.start >= pass.cursor => {
+                // Playback went on from where it was (a stop and start), or jumped forward.
+                pass.run = range.run;
+                if range.start > pass.cursor {
+                    pass.analysis.discontinuity();
+                    pass.cursor = range.start;
+                }
+            }
+            _ => self.start_pass(range),
+        }
+    }
+
+    fn start_pass(&mut self, range: super::TapRange) {
+        let rate = self.master.sample_rate();
+        self.registry.read_into(&mut self.entries);
+        let mut stems = Vec::new();
+        for e in &self.entries {
+            if Some(e.slot) == self.own_slot || e.reading.role() != Role::Stem {
+                continue;
+            }
+            let Some(tap) = self.registry.tap(e.slot, e.generation) else {
+                continue;
+            };
+            // A stem at another rate cannot be compared by position (the report flags it).
+            if tap.sample_rate() != rate {
+                continue;
+            }
+            stems.push(PassStem {
+                slot: e.slot,
+                generation: e.generation,
+                tap,
+                removed: false,
+            });
+        }
+        let channels: Vec<usize> = stems.iter().map(|s| s.tap.channels()).collect();
+        self.stem_bufs = channels
+            .iter()
+            .map(|&c| vec![vec![0.0; CHUNK]; c])
+            .collect();
+        let config = SumCheckConfig::new(self.master.channels(), rate);
+        self.pass = Some(Pass {
+            analysis: SessionAnalysis::new(config, &channels),
+            stems,
+            run: range.run,
+            cursor: range.start,
+            last_end: i64::MIN,
+            finished: false,
+        });
+    }
+
+    /// Analyses one chunk up to `target`; returns its length (0: nothing readable).
+    fn step(&mut self, target: i64) -> u64 {
+        let Some(pass) = &mut self.pass else {
+            return 0;
+        };
+        let pos = pass.cursor;
+        let want = ((target - pos) as usize).min(CHUNK);
+        let mut outs: Vec<&mut [f32]> = self.master_buf.iter_mut().map(|b| &mut b[..]).collect();
+        let valid = self.master.read(pos, want, &mut outs);
+        if valid.is_empty() || valid.start > pos {
+            // The master's own audio is gone (the feed fell more than a ring behind) or not
+            // there: skip to what the ring holds, as a jump.
+            let Some(now) = self.master.range() else {
+                return 0;
+            };
+            if now.run != pass.run || now.start <= pos {
+                return 0;
+            }
+            pass.analysis.discontinuity();
+            pass.cursor = now.start;
+            return 0;
+        }
+        let len = (valid.end - pos) as usize;
+        pass.finished = false;
+        self.present.clear();
+        for (stem, bufs) in pass.stems.iter_mut().zip(self.stem_bufs.iter_mut()) {
+            if !stem.removed && self.registry.tap(stem.slot, stem.generation).is_none() {
+                stem.removed = true;
+            }
+            let mut outs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[..]).collect();
+            let got = stem.tap.read(pos, len, &mut outs);
+            let whole = got.start == pos && got.end == pos + len as i64;
+            if !whole && stem.removed {
+                bufs.iter_mut().for_each(|b| b[..len].fill(0.0));
+            }
+            self.present.push(whole || stem.removed);
+        }
+        let master: Vec<&[f32]> = self.master_buf.iter().map(|b| &b[..len]).collect();
+        let stem_chans: Vec<Vec<&[f32]>> = self
+            .stem_bufs
+            .iter()
+            .map(|bufs| bufs.iter().map(|b| &b[..len]).collect())
+            .collect();
+        let stems: Vec<Option<&[&[f32]]>> = stem_chans
+            .iter()
+            .zip(&self.present)
+            .map(|(c, &present)| present.then_some(&c[..]))
+            .collect();
+        pass.analysis.push(&master, &stems);
+        pass.cursor = pos + len as i64;
+        len as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{NameSource, SlotReading, TapWriter};
+
+    fn leaked(capacity: usize) -> &'static Registry {
+        Box::leak(Box::new(Registry::new(capacity)))
+    }
+
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s as f32 / u32::MAX as f32) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stems_run_after_the_master_still_sum() {
+        let reg = leaked(8);
+        let rate = 8_000.0;
+        let master_slot = reg.claim("Master", NameSource::Label).unwrap();
+        master_slot.publish(&SlotReading::new(Default::default(), Role::Master));
+        let master_tap = Arc::new(AudioTap::new(1, rate));
+        master_slot.set_tap(Some(master_tap.clone()));
+        let mut master_w = TapWriter::new(master_tap.clone());
+        let mut stem_ws = Vec::new();
+        let mut handles = Vec::new();
+        for i in 0..3 {
+            let h = reg.claim(&format!("0{i}_S"), NameSource::Label).unwrap();
+            let tap = Arc::new(AudioTap::new(1, rate));
+            h.set_tap(Some(tap.clone()));
+            stem_ws.push(TapWriter::new(tap));
+            handles.push(h);
+        }
+        let stems: Vec<Vec<f32>> = (0..3).map(|i| noise(24_000, i + 1)).collect();
+        let mix: Vec<f32> = (0..24_000)
+            .map(|k| stems.iter().map(|s| s[k]).sum())
+            .collect();
+        let mut feed = LiveFeed::new(reg, master_tap, Some(master_slot.index()));
+        // Blocks of 100: the master is processed first, the stems after it, and the feed
+        // polls every 1000 frames.
+        for pos in (0..24_000).step_by(100) {
+            let r = pos..pos + 100;
+            master_w.write(pos as i64, &[&mix[r.clone()]]);
+            if pos % 1000 == 0 {
+                feed.poll();
+            }
+            for (w, s) in stem_ws.iter_mut().zip(&stems) {
+                w.write(pos as i64, &[&s[r.clone()]]);
+            }
+        }
+        feed.poll();
+        feed.poll(); // the master stopped advancing: read to the end and finish
+        assert!(feed.is_finished());
+        let f = feed.figures().unwrap();
+        assert_eq!(f.frames, 24_000);
+        assert_eq!(f.sum.stems.len(), 3);
+        assert!(f.sum.null_depth_db.unwrap() < -100.0, "{f:?}");
+        assert!(f.sum.stems.iter().all(|s| s.missing_chunks == 0));
+        assert_eq!(f.sum.skipped_frames, 0);
+    }
+}
