@@ -19,43 +19,51 @@ use super::level_bins::db;
 
 /// Window length: one 100 Hz cycle, short enough to resolve a limiter's attack.
 const WINDOW_SECONDS: f32 = 0.010;
-/// Sum-peak bins: 0.5 dB from −96 dBFS up.
-const LEVEL_BIN_DB: f32 = 0.5;
-const LEVEL_LOW_DB: f32 = -96.0;
-const LEVEL_BINS: usize = 240;
-/// Gain bins: 0.1 dB from −30 dB to +12 dB.
+/// Sum-peak bins: 0.25 dB from −90 dBFS to +24 dBFS.
+const LEVEL_BIN_DB: f32 = 0.25;
+const LEVEL_LOW_DB: f32 = -90.0;
+const LEVEL_BINS: usize = 456;
+/// Gain bins: 0.1 dB from −24 dB to +6 dB, one centred on 0 dB.
 const GAIN_BIN_DB: f32 = 0.1;
-const GAIN_LOW_DB: f32 = -30.0;
-const GAIN_BINS: usize = 420;
+const GAIN_LOW_DB: f32 = -24.05;
+const GAIN_BINS: usize = 300;
 /// Windows whose sum peaks under this (−80 dBFS) carry nothing to compare.
 const SILENT_PEAK: f32 = 1e-4;
-/// A window counts for the least-squares gain only if the master follows the sum this
-/// closely (squared correlation): a limiter's gain moves little within 10 ms, so its windows
-/// correlate above 0.99; a window where the master carries something else is no evidence.
+/// A window counts only if the master follows the sum this closely (squared correlation):
+/// a limiter's gain moves little within 10 ms, so its windows correlate above 0.95; a
+/// window where the master carries something else (a flipped or shifted stem, a source no
+/// stem has) is no evidence either way.
 const MIN_COHERENCE: f64 = 0.9;
-/// Windows this far under the loudest sum peak and above are the programme (tails and
-/// near-silence are left out of the reference gain).
-const ACTIVE_RANGE_DB: f32 = 30.0;
-/// The loudest windows, as a fraction of the active ones, that the gain reduction is read
-/// from: a high percentile rather than the single loudest window.
-const LOUD_FRACTION: f64 = 0.02;
-/// Reported as processing from this much gain reduction up (dB): less is within what a
-/// live gain estimate and window statistics wander by on a clean session.
-const MIN_GAIN_REDUCTION_DB: f32 = 1.0;
-/// Above this slope of the master's peak over the sum's peak in the loud windows, the
-/// master still follows the sum: a fader, not a limiter (a 2:1 compressor reads 0.5, a
-/// brickwall limiter near 0).
-const MAX_PROCESSING_SLOPE: f32 = 0.6;
+/// The loudest windows the gain reduction is read from: the top this many dB of sum peak,
+/// widened until it holds [`MIN_LOUD_WINDOWS`]. Narrow enough to sit above a limiter's
+/// threshold at 3 dB of gain reduction.
+const LOUD_RANGE_DB: f32 = 2.0;
 /// Fewest loud windows to judge from (0.1 s of audio at the top).
 const MIN_LOUD_WINDOWS: u64 = 10;
+/// The loud range is never widened past this, dB.
+const MAX_LOUD_RANGE_DB: f32 = 8.0;
+/// Reported as processing from this much gain reduction up (dB): less is within what a live
+/// gain estimate and window statistics wander by on a clean session.
+const MIN_GAIN_REDUCTION_DB: f32 = 1.0;
+/// Above this slope of the master's peak over the sum's peak across the loud windows, the
+/// master still follows the sum: a fader, not a limiter (a 2:1 compressor reads 0.5, a
+/// brickwall limiter near 0, a fader 1).
+const MAX_PROCESSING_SLOPE: f32 = 0.5;
+/// Quantile of the loud windows' gain reduction reported: near the top, without resting on
+/// a single window.
+const REPORTED_QUANTILE: f64 = 0.95;
+/// The reference gain is read from windows this far under the loudest sum peak, where a
+/// limiter is at rest even at 10 dB of gain reduction...
+const REFERENCE_BELOW_DB: f32 = 12.0;
+/// ...when there are at least this many of them (else from every window).
+const MIN_REFERENCE_WINDOWS: u64 = 50;
 
 /// Processing found on the master after the stems.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MasterProcessingResult {
     /// A limiter or compressor acts on the master.
     pub detected: bool,
-    /// Its gain reduction in the loudest passages, dB (positive), when there was enough
-    /// signal to measure it.
+    /// Its gain reduction in the loudest passages, dB (positive), when detected.
     pub gain_reduction_db: Option<f32>,
     /// 0 (no evidence or no signal) to 1, for the `detected` given.
     pub confidence: f32,
@@ -64,18 +72,19 @@ pub struct MasterProcessingResult {
 /// The measurements [`MasterProcessingResult`] is drawn from (for calibration).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MasterProcessingFeatures {
-    /// Windows with signal in the active range.
-    pub active_windows: u64,
+    /// Coherent windows with signal.
+    pub windows: u64,
     /// The loudest windows the reduction is read from.
     pub loud_windows: u64,
-    /// Most common least-squares gain, dB.
+    /// Width of the loud range, dB of sum peak.
+    pub loud_range_db: f32,
+    /// Most common least-squares gain master/sum, dB: the gain where nothing is processed.
     pub reference_gain_db: f32,
-    /// Reference minus the median least-squares gain of the loud windows, dB.
-    pub loud_reduction_db: f32,
     /// Reference minus the median peak ratio of the loud windows, dB.
-    pub loud_peak_reduction_db: f32,
-    /// Slope of master peak (dB) over sum peak (dB) across the loud windows and the windows
-    /// 6 dB under them.
+    pub loud_reduction_db: f32,
+    /// The same at [`REPORTED_QUANTILE`] of the reduction.
+    pub high_reduction_db: f32,
+    /// Slope of master peak (dB) over sum peak (dB) across the loud windows.
     pub peak_slope: f32,
 }
 
@@ -93,9 +102,7 @@ impl Grid {
     }
 
     fn add(&mut self, level: usize, gain_db: f32) {
-        let g = ((gain_db - GAIN_LOW_DB) / GAIN_BIN_DB).floor();
-        let g = g.clamp(0.0, (GAIN_BINS - 1) as f32) as usize;
-        let c = &mut self.counts[level * GAIN_BINS + g];
+        let c = &mut self.counts[level * GAIN_BINS + gain_bin(gain_db)];
         *c = c.saturating_add(1);
     }
 
@@ -127,19 +134,44 @@ impl Grid {
         None
     }
 
-    /// Mean gain (dB) over levels `lo..hi`, with the mean level (bin centres).
-    fn means(&self, lo: usize, hi: usize) -> Option<(f64, f64, f64)> {
-        let mut n = 0f64;
-        let (mut sl, mut sg) = (0f64, 0f64);
-        for l in lo..hi {
-            for (g, &c) in self.row(l).iter().enumerate() {
-                let c = c as f64;
-                n += c;
-                sl += c * level_centre(l) as f64;
-                sg += c * gain_centre(g) as f64;
+    /// The most common gain over levels `lo..hi` (dB): three-bin sums, so that a gain on a
+    /// bin edge is not split.
+    fn mode(&self, lo: usize, hi: usize) -> f32 {
+        let mut best = (0u64, GAIN_BINS / 2);
+        for g in 0..GAIN_BINS {
+            let c: u64 = (lo..hi)
+                .map(|l| {
+                    let row = self.row(l);
+                    row[g.saturating_sub(1)..(g + 2).min(GAIN_BINS)]
+                        .iter()
+                        .map(|&c| c as u64)
+                        .sum::<u64>()
+                })
+                .sum();
+            if c > best.0 {
+                best = (c, g);
             }
         }
-        (n > 0.0).then(|| (n, sl / n, sg / n))
+        gain_centre(best.1)
+    }
+
+    /// Least-squares slope of (level + gain) over level across levels `lo..hi`.
+    fn slope(&self, lo: usize, hi: usize) -> Option<f32> {
+        let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64);
+        for l in lo..hi {
+            let x = level_centre(l) as f64;
+            for (g, &c) in self.row(l).iter().enumerate() {
+                let c = c as f64;
+                let y = x + gain_centre(g) as f64;
+                n += c;
+                sx += c * x;
+                sy += c * y;
+                sxx += c * x * x;
+                sxy += c * x * y;
+            }
+        }
+        let var = sxx / n - (sx / n).powi(2);
+        (n > 1.0 && var > 1e-3).then(|| ((sxy / n - sx * sy / (n * n)) / var) as f32)
     }
 
     fn clear(&mut self) {
@@ -154,6 +186,11 @@ fn level_bin(peak: f32) -> Option<usize> {
 
 fn level_centre(l: usize) -> f32 {
     LEVEL_LOW_DB + (l as f32 + 0.5) * LEVEL_BIN_DB
+}
+
+fn gain_bin(gain_db: f32) -> usize {
+    let g = ((gain_db - GAIN_LOW_DB) / GAIN_BIN_DB).floor();
+    g.clamp(0.0, (GAIN_BINS - 1) as f32) as usize
 }
 
 fn gain_centre(g: usize) -> f32 {
@@ -178,9 +215,9 @@ pub struct MasterProcessing {
     len: usize,
     filled: usize,
     window: Window,
-    /// Least-squares gain per window, by sum peak.
+    /// Least-squares gain of every coherent window, by sum peak.
     ls: Grid,
-    /// Peak ratio per window, by sum peak.
+    /// Peak ratio (master over sum) of every coherent window, by sum peak.
     peaks: Grid,
 }
 
@@ -244,11 +281,12 @@ impl MasterProcessing {
         let Some(level) = level_bin(w.sum_peak) else {
             return;
         };
+        let coherence = w.ms * w.ms / (w.mm * w.ss);
+        if !(w.ms > 0.0 && coherence >= MIN_COHERENCE) {
+            return;
+        }
         if let Some(ratio) = db(w.master_peak / w.sum_peak) {
             self.peaks.add(level, ratio);
-        }
-        let coherence = w.ms * w.ms / (w.mm * w.ss);
-        if w.ms > 0.0 && coherence >= MIN_COHERENCE {
             self.ls.add(level, 20.0 * (w.ms / w.ss).log10() as f32);
         }
     }
@@ -259,77 +297,57 @@ impl MasterProcessing {
         if f.loud_windows < MIN_LOUD_WINDOWS {
             return MasterProcessingResult::default();
         }
-        let gr = f.loud_peak_reduction_db.max(f.loud_reduction_db);
-        let detected = f.loud_reduction_db >= MIN_GAIN_REDUCTION_DB
-            && f.loud_peak_reduction_db >= MIN_GAIN_REDUCTION_DB
-            && f.peak_slope <= MAX_PROCESSING_SLOPE;
-        let margin_gr = (f.loud_reduction_db / MIN_GAIN_REDUCTION_DB - 1.0).clamp(0.0, 1.0);
-        let margin_slope = ((MAX_PROCESSING_SLOPE - f.peak_slope) / MAX_PROCESSING_SLOPE).clamp(0.0, 1.0);
+        let detected =
+            f.loud_reduction_db >= MIN_GAIN_REDUCTION_DB && f.peak_slope <= MAX_PROCESSING_SLOPE;
+        // Margins of both conditions, 0 at the threshold and 1 well past it.
+        let by_reduction = ((f.loud_reduction_db - MIN_GAIN_REDUCTION_DB) / 2.0).clamp(-1.0, 1.0);
+        let by_slope = ((MAX_PROCESSING_SLOPE - f.peak_slope) / 0.4).clamp(-1.0, 1.0);
         let confidence = if detected {
-            0.5 + 0.5 * margin_gr.min(margin_slope)
+            0.5 + 0.5 * by_reduction.min(by_slope)
         } else {
-            0.5 * (1.0 - margin_gr.max(margin_slope))
+            0.5 - 0.5 * (-by_reduction).max(-by_slope).max(0.0)
         };
         MasterProcessingResult {
             detected,
-            gain_reduction_db: Some(gr.max(0.0)),
+            gain_reduction_db: detected.then_some(f.high_reduction_db.max(0.0)),
             confidence,
         }
     }
 
     /// The measurements the result is drawn from (for calibration and diagnostics).
     pub fn features(&self) -> MasterProcessingFeatures {
-        let mut f = MasterProcessingFeatures::default();
+        let mut f = MasterProcessingFeatures {
+            peak_slope: 1.0,
+            ..Default::default()
+        };
         let Some(top) = (0..LEVEL_BINS).rev().find(|&l| self.peaks.count(l, l + 1) > 0) else {
             return f;
         };
-        let active_lo = top.saturating_sub((ACTIVE_RANGE_DB / LEVEL_BIN_DB) as usize);
-        let active = self.ls.count(active_lo, top + 1);
-        f.active_windows = active;
-        // Most common least-squares gain over the active windows.
-        let mut best = (0u64, GAIN_BINS / 2);
-        for g in 0..GAIN_BINS {
-            let c: u64 = (g.saturating_sub(1)..(g + 2).min(GAIN_BINS))
-                .map(|gg| {
-                    (active_lo..=top)
-                        .map(|l| self.ls.row(l)[gg] as u64)
-                        .sum::<u64>()
-                })
-                .sum();
-            if c > best.0 {
-                best = (c, g);
-            }
-        }
-        let reference = gain_centre(best.1);
+        f.windows = self.peaks.count(0, top + 1);
+        let per_db = 1.0 / LEVEL_BIN_DB;
+        let quiet = (top + 1).saturating_sub((REFERENCE_BELOW_DB * per_db) as usize);
+        let reference_hi = if self.ls.count(0, quiet) >= MIN_REFERENCE_WINDOWS {
+            quiet
+        } else {
+            top + 1
+        };
+        let reference = self.ls.mode(0, reference_hi);
         f.reference_gain_db = reference;
-        // The loudest LOUD_FRACTION of the active windows (by sum peak).
-        let want = ((active as f64 * LOUD_FRACTION).ceil() as u64).max(MIN_LOUD_WINDOWS);
-        let mut loud_lo = top + 1;
-        while loud_lo > active_lo && self.ls.count(loud_lo, top + 1) < want {
+        let mut loud_lo = (top + 1).saturating_sub((LOUD_RANGE_DB * per_db) as usize);
+        let widest = (top + 1).saturating_sub((MAX_LOUD_RANGE_DB * per_db) as usize);
+        while loud_lo > widest && self.peaks.count(loud_lo, top + 1) < MIN_LOUD_WINDOWS {
             loud_lo -= 1;
         }
-        f.loud_windows = self.ls.count(loud_lo, top + 1);
-        if let Some(median) = self.ls.quantile(loud_lo, top + 1, 0.5) {
+        f.loud_windows = self.peaks.count(loud_lo, top + 1);
+        f.loud_range_db = (top + 1 - loud_lo) as f32 * LEVEL_BIN_DB;
+        if let Some(median) = self.peaks.quantile(loud_lo, top + 1, 0.5) {
             f.loud_reduction_db = reference - median;
         }
-        if let Some(median) = self.peaks.quantile(loud_lo, top + 1, 0.5) {
-            f.loud_peak_reduction_db = reference - median;
+        if let Some(low) = self.peaks.quantile(loud_lo, top + 1, 1.0 - REPORTED_QUANTILE) {
+            f.high_reduction_db = reference - low;
         }
-        // Slope of master peak over sum peak between the windows 6 dB under the loud ones and
-        // the loud ones: master peak = sum peak + ratio.
-        let below_hi = loud_lo.saturating_sub((6.0 / LEVEL_BIN_DB) as usize);
-        let below_lo = below_hi.saturating_sub((3.0 / LEVEL_BIN_DB) as usize);
-        if let (Some((_, l1, g1)), Some((_, l0, g0))) = (
-            self.peaks.means(loud_lo, top + 1),
-            self.peaks.means(below_lo, below_hi),
-        ) {
-            if l1 - l0 > 1.0 {
-                f.peak_slope = (1.0 + (g1 - g0) / (l1 - l0)) as f32;
-            } else {
-                f.peak_slope = 1.0;
-            }
-        } else {
-            f.peak_slope = 1.0;
+        if let Some(slope) = self.peaks.slope(loud_lo, top + 1) {
+            f.peak_slope = slope;
         }
         f
     }

@@ -42,6 +42,9 @@ struct Pass {
     cursor: i64,
     /// Master end seen at the previous poll (to tell a stopped transport).
     last_end: i64,
+    /// Master frames of the pass overwritten in its tap before the feed could read them (the
+    /// host ran far faster than real time): counted as skipped.
+    lost: u64,
     finished: bool,
 }
 
@@ -99,7 +102,11 @@ impl LiveFeed {
 
     /// The figures of the current pass, if one has started.
     pub fn figures(&self) -> Option<SessionFigures> {
-        self.pass.as_ref().map(|p| p.analysis.figures())
+        self.pass.as_ref().map(|p| {
+            let mut f = p.analysis.figures();
+            f.sum.skipped_frames += p.lost;
+            f
+        })
     }
 
     /// Whether the current pass has been read to the master's end and finished.
@@ -158,6 +165,9 @@ impl LiveFeed {
                 pass.run = range.run;
                 if range.start > pass.cursor {
                     pass.analysis.discontinuity();
+                    // A jump forward skips nothing; a run whose beginning was overwritten
+                    // before this look lost its first frames.
+                    pass.lost += (range.start - range.first.max(pass.cursor)).max(0) as u64;
                     pass.cursor = range.start;
                 }
             }
@@ -199,6 +209,7 @@ impl LiveFeed {
             run: range.run,
             cursor: range.start,
             last_end: i64::MIN,
+            lost: (range.start - range.first).max(0) as u64,
             finished: false,
         });
     }
@@ -222,6 +233,7 @@ impl LiveFeed {
                 return 0;
             }
             pass.analysis.discontinuity();
+            pass.lost += (now.start - pos) as u64;
             pass.cursor = now.start;
             return 0;
         }

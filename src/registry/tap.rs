@@ -37,6 +37,8 @@ pub const TAP_SECONDS: f64 = 2.5;
 pub struct TapRange {
     /// Counts runs (stretches of playback without a jump); 0 = nothing written yet.
     pub run: u64,
+    /// Where the run began (its oldest positions may no longer be held).
+    pub first: i64,
     /// First position held.
     pub start: i64,
     /// One past the last position held.
@@ -120,6 +122,7 @@ impl AudioTap {
     pub fn read(&self, pos: i64, len: usize, out: &mut [&mut [f32]]) -> TapRange {
         let empty = TapRange {
             run: 0,
+            first: pos,
             start: pos,
             end: pos,
         };
@@ -151,6 +154,7 @@ impl AudioTap {
         }
         TapRange {
             run: r1.run,
+            first: r1.first,
             start: lo,
             end: hi,
         }
@@ -196,6 +200,7 @@ impl TapWriter {
         if self.range.run == 0 || self.range.end != pos {
             self.range = TapRange {
                 run: self.range.run + 1,
+                first,
                 start: first,
                 end: first,
             };

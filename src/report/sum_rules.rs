@@ -121,9 +121,15 @@ pub fn evaluate_analysis(input: &ReportInput, out: &mut Vec<Finding>) {
             Some(CANCELLATION_DB),
         ));
     }
+    // Gains are only trusted when the fit explains the master: with signal the stems do not
+    // carry (a track routed around them, limiting), least squares leans every correlated
+    // stem's gain towards it, and that is reported by its own rule.
+    let fit_explains = f
+        .null_depth_fitted_db
+        .is_some_and(|n| f64::from(n) <= tolerance);
     for stem in &input.stems {
         if let Some(fit) = &stem.fit {
-            fit_rules(stem, fit, out);
+            fit_rules(stem, fit, fit_explains, out);
         }
     }
 }
@@ -222,7 +228,12 @@ fn stem_dynamics(stem: &BusInput, out: &mut Vec<Finding>) {
     }
 }
 
-fn fit_rules(stem: &BusInput, fit: &crate::analysis::StemFit, out: &mut Vec<Finding>) {
+fn fit_rules(
+    stem: &BusInput,
+    fit: &crate::analysis::StemFit,
+    gains_trusted: bool,
+    out: &mut Vec<Finding>,
+) {
     let who = &stem.name;
     if let Some(k) = fit.offset_samples.filter(|&k| k != 0) {
         let (how, dir) = if k > 0 { (k, "late") } else { (-k, "early") };
@@ -257,12 +268,13 @@ fn fit_rules(stem: &BusInput, fit: &crate::analysis::StemFit, out: &mut Vec<Find
         .gain_db
         .iter()
         .flatten()
-        .map(|&g| f64::from(g))
+        // Judged as reported, to the hundredth of a dB, so 0.1 shown is 0.1 judged.
+        .map(|&g| round(f64::from(g), 2))
         .fold(None, |w: Option<f64>, g| match w {
             Some(w) if w.abs() >= g.abs() => Some(w),
             _ => Some(g),
         });
-    if let Some(g) = worst.filter(|g| g.abs() > GAIN_TOLERANCE_DB) {
+    if let Some(g) = worst.filter(|g| gains_trusted && g.abs() > GAIN_TOLERANCE_DB) {
         let per_channel: Vec<String> = fit
             .gain_db
             .iter()
@@ -282,5 +294,208 @@ fn fit_rules(stem: &BusInput, fit: &crate::analysis::StemFit, out: &mut Vec<Find
             Some(g),
             Some(GAIN_TOLERANCE_DB),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::dynamics::DynamicsResult;
+    use crate::analysis::{MasterProcessingResult, StemFit, SumFigures};
+    use crate::report::fixtures::clean;
+    use crate::report::input::SumInput;
+    use crate::report::model::Verdict;
+    use crate::report::{build_report, evaluate};
+
+    fn fit(gain_db: f32) -> StemFit {
+        StemFit {
+            gain_db: vec![Some(gain_db), Some(gain_db)],
+            polarity_inverted: false,
+            offset_samples: Some(0),
+            missing_chunks: 0,
+        }
+    }
+
+    /// The clean fixture with a clean analysis: everything nulls, nothing limited.
+    fn analysed() -> ReportInput {
+        let mut input = clean();
+        let none = DynamicsResult::default();
+        input.master.dynamics = Some(none);
+        for stem in &mut input.stems {
+            stem.dynamics = Some(none);
+            stem.fit = Some(fit(0.0));
+        }
+        input.sum = Some(SumInput {
+            figures: SumFigures {
+                null_depth_db: Some(-140.0),
+                null_depth_fitted_db: Some(-140.0),
+                unaccounted_db: Some(-140.0),
+                cancellation_db: Some(0.1),
+                compared_frames: 48_000,
+                ..Default::default()
+            },
+            sum_true_peak_dbtp: Some(-4.5),
+        });
+        input
+    }
+
+    fn ids(input: &ReportInput) -> Vec<(String, Option<String>, Severity)> {
+        evaluate(input)
+            .into_iter()
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| (f.id, f.stem, f.severity))
+            .collect()
+    }
+
+    fn stem_mut<'a>(input: &'a mut ReportInput, name: &str) -> &'a mut BusInput {
+        input.stems.iter_mut().find(|s| s.name == name).unwrap()
+    }
+
+    fn sum_mut(input: &mut ReportInput) -> &mut SumFigures {
+        &mut input.sum.as_mut().unwrap().figures
+    }
+
+    #[test]
+    fn a_clean_analysed_session_is_ready_and_reports_its_figures() {
+        let input = analysed();
+        assert!(ids(&input).is_empty(), "{:?}", ids(&input));
+        let report = build_report(&input);
+        assert_eq!(report.verdict, Verdict::Ready);
+        assert_eq!(report.sum.null_depth_db, Some(-140.0));
+        assert_eq!(report.sum.sum_true_peak_dbtp, Some(-4.5));
+        assert_eq!(report.sum.compared_frames, Some(48_000));
+        let kick = report.stems.iter().find(|s| s.name == "01_Kick").unwrap();
+        assert_eq!(kick.gain_db, Some(vec![Some(0.0), Some(0.0)]));
+        assert_eq!(kick.offset_samples, Some(0));
+        assert_eq!(kick.polarity_inverted, Some(false));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["stems"][0]["limiter"]["verdict"], "none");
+        assert_eq!(json["master"]["limiter"]["verdict"], "none");
+    }
+
+    #[test]
+    fn offset_polarity_and_gain_name_their_stem() {
+        let mut input = analysed();
+        stem_mut(&mut input, "02_Bass").fit.as_mut().unwrap().offset_samples = Some(-17);
+        stem_mut(&mut input, "03_Keys").fit.as_mut().unwrap().polarity_inverted = true;
+        stem_mut(&mut input, "01_Kick").fit = Some(fit(-2.0));
+        let findings = evaluate(&input);
+        let offset = findings.iter().find(|f| f.id == id::SUM_OFFSET).unwrap();
+        assert_eq!(offset.stem.as_deref(), Some("02_Bass"));
+        assert_eq!(offset.value, Some(-17.0));
+        assert!(offset.message.contains("17 samples early"), "{}", offset.message);
+        let flip = findings.iter().find(|f| f.id == id::SUM_POLARITY).unwrap();
+        assert_eq!((flip.stem.as_deref(), flip.severity), (Some("03_Keys"), Severity::Fail));
+        let gain = findings.iter().find(|f| f.id == id::SUM_GAIN).unwrap();
+        assert_eq!((gain.stem.as_deref(), gain.value), (Some("01_Kick"), Some(-2.0)));
+        assert_eq!(gain.severity, Severity::Warn);
+        // 0.1 dB is still unity (the rule is "> 0.1 dB").
+        stem_mut(&mut input, "01_Kick").fit = Some(fit(0.1));
+        assert!(!evaluate(&input).iter().any(|f| f.id == id::SUM_GAIN));
+    }
+
+    #[test]
+    fn null_unaccounted_and_cancellation_use_their_thresholds() {
+        let mut input = analysed();
+        *sum_mut(&mut input) = SumFigures {
+            null_depth_db: Some(-14.0),
+            null_depth_fitted_db: Some(-14.0),
+            unaccounted_db: Some(-14.0),
+            cancellation_db: Some(-6.0),
+            compared_frames: 1,
+            ..Default::default()
+        };
+        // The gains cannot be trusted when the fit leaves a residual like this.
+        stem_mut(&mut input, "01_Kick").fit = Some(fit(0.4));
+        let got = ids(&input);
+        assert!(got.contains(&(id::SUM_NULL.into(), None, Severity::Fail)), "{got:?}");
+        assert!(got.contains(&(id::SUM_UNACCOUNTED.into(), None, Severity::Fail)));
+        assert!(got.contains(&(id::SUM_CANCELLATION.into(), None, Severity::Warn)));
+        assert!(!got.iter().any(|f| f.0 == id::SUM_GAIN), "{got:?}");
+        // Just inside the tolerance: nothing.
+        *sum_mut(&mut input) = SumFigures {
+            null_depth_db: Some(-60.0),
+            null_depth_fitted_db: Some(-60.0),
+            unaccounted_db: Some(-60.0),
+            cancellation_db: Some(-3.0),
+            compared_frames: 1,
+            ..Default::default()
+        };
+        stem_mut(&mut input, "01_Kick").fit = Some(fit(0.0));
+        assert!(ids(&input).is_empty(), "{:?}", ids(&input));
+        // Nothing compared: no sum-check verdicts at all.
+        *sum_mut(&mut input) = SumFigures {
+            null_depth_db: None,
+            compared_frames: 0,
+            ..Default::default()
+        };
+        assert!(ids(&input).is_empty(), "{:?}", ids(&input));
+    }
+
+    #[test]
+    fn master_processing_is_reported_instead_of_unaccounted_signal() {
+        let mut input = analysed();
+        *sum_mut(&mut input) = SumFigures {
+            null_depth_db: Some(-8.0),
+            null_depth_fitted_db: Some(-17.0),
+            unaccounted_db: Some(-17.0),
+            cancellation_db: Some(0.0),
+            compared_frames: 1,
+            master_processing: MasterProcessingResult {
+                detected: true,
+                gain_reduction_db: Some(5.5),
+                confidence: 0.9,
+            },
+            ..Default::default()
+        };
+        let got = ids(&input);
+        assert!(got.contains(&(id::LIMITER_MASTER.into(), None, Severity::Fail)), "{got:?}");
+        assert!(!got.iter().any(|f| f.0 == id::SUM_UNACCOUNTED), "{got:?}");
+        let report = build_report(&input);
+        assert_eq!(report.master.limiter.gain_reduction_db, Some(5.5));
+        assert_eq!(
+            report.master.limiter.verdict,
+            Some(crate::report::LimiterVerdict::Limited)
+        );
+        assert_eq!(report.verdict, Verdict::NotReady);
+    }
+
+    #[test]
+    fn limited_and_clipped_stems() {
+        let mut input = analysed();
+        stem_mut(&mut input, "02_Bass").dynamics = Some(DynamicsResult {
+            verdict: DynamicsVerdict::Limited,
+            confidence: 0.8,
+            ceiling_dbfs: Some(-9.5),
+        });
+        let clipped = DynamicsResult {
+            verdict: DynamicsVerdict::Clipped,
+            confidence: 0.9,
+            ceiling_dbfs: Some(-8.0),
+        };
+        stem_mut(&mut input, "01_Kick").dynamics = Some(clipped);
+        let got = ids(&input);
+        assert!(got.contains(&(id::LIMITER_STEM.into(), Some("02_Bass".into()), Severity::Warn)));
+        assert!(got.contains(&(
+            super::super::rules::id::CLIP_FLAT_TOP.into(),
+            Some("01_Kick".into()),
+            Severity::Fail
+        )));
+        assert_eq!(build_report(&input).verdict, Verdict::NotReady);
+        // The meters already counted the flat tops: one finding, not two.
+        stem_mut(&mut input, "01_Kick").reading.flat_tops.count = 3;
+        let flat = evaluate(&input)
+            .into_iter()
+            .filter(|f| f.id == super::super::rules::id::CLIP_FLAT_TOP)
+            .count();
+        assert_eq!(flat, 1);
+        // A limited master's own signal is a master finding.
+        let mut input = analysed();
+        input.master.dynamics = Some(DynamicsResult {
+            verdict: DynamicsVerdict::Limited,
+            confidence: 0.9,
+            ceiling_dbfs: Some(-1.0),
+        });
+        assert!(ids(&input).contains(&(id::LIMITER_MASTER.into(), None, Severity::Fail)));
     }
 }

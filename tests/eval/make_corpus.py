@@ -19,7 +19,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -189,15 +188,16 @@ def calibrate_latencies():
     return lat
 
 
-def gain_reduction_db(driven, out):
-    """Max over 10 ms windows of peak(driven) - peak(out) in dB, over windows whose
-    driven peak is within 20 dB of the driven signal's maximum."""
+def window_gain_reduction(driven, out):
+    """Per 10 ms window: peak(driven) - peak(out) in dB, for the windows whose driven peak
+    is within 20 dB of the driven signal's maximum. The recorded gain_reduction_db is the
+    maximum of these."""
     w = SR // 100
     m = min(len(driven), len(out)) // w
     pi = np.abs(driven[:m * w]).max(axis=1).reshape(m, w).max(axis=1)
     po = np.abs(out[:m * w]).max(axis=1).reshape(m, w).max(axis=1)
     sel = pi >= pi.max() * undb(-20.0)
-    return float(np.max(20.0 * np.log10(pi[sel] / np.maximum(po[sel], 1e-12))))
+    return 20.0 * np.log10(pi[sel] / np.maximum(po[sel], 1e-12))
 
 
 def apply_limiter(x, tool, drive_db, ceiling_db, latencies):
@@ -219,14 +219,16 @@ def apply_limiter(x, tool, drive_db, ceiling_db, latencies):
         raise RuntimeError(f"{tool}: short output ({len(y)} of {n})")
     y32 = y.astype(np.float32)
     driven = x.astype(np.float64) * undb(drive_db)
-    gr = gain_reduction_db(driven, y32.astype(np.float64))
+    grw = window_gain_reduction(driven, y32.astype(np.float64))
     settings = f"-af {chain}"
     if trim != 0.0:
         settings = f"pre-gain {trim:+.2f} dB; {settings}; post-gain {-trim:+.2f} dB"
     settings += f"; latency {lat} samples compensated"
     proc = {"kind": "limiter", "tool": info["tool"], "settings": settings,
-            "drive_db": drive_db, "gain_reduction_db": round(gr, 2),
-            "ceiling_dbfs": round(db(peak(y32)), 2), "target_ceiling_dbfs": round(ceiling_db, 2)}
+            "drive_db": drive_db, "gain_reduction_db": round(float(grw.max()), 2),
+            "ceiling_dbfs": round(db(peak(y32)), 2), "target_ceiling_dbfs": round(ceiling_db, 2),
+            "gain_reduction_median_db": round(float(np.median(grw)), 2),
+            "reduced_window_fraction": round(float(np.mean(grw >= 1.0)), 3)}
     return y32, proc
 
 
@@ -276,9 +278,19 @@ def write_midi(path, notes, bpm, program, pan, reverb, chorus, ppq=480):
           (0, 0, bytes([0xB0, 10, pan])),
           (0, 0, bytes([0xB0, 91, reverb])),
           (0, 0, bytes([0xB0, 93, chorus]))]
-    for start, dur, pitch, vel in notes:
+    spans = []                                   # [t0, t1, pitch, vel]
+    last = {}
+    for start, dur, pitch, vel in sorted(notes):
         t0 = int(round(start * ppq))
         t1 = max(t0 + 1, int(round((start + dur) * ppq)))
+        prev = last.get(pitch)
+        if prev is not None and prev[1] > t0:    # same key still down: release it first
+            if prev[0] == t0:
+                continue
+            prev[1] = t0
+        last[pitch] = [t0, t1, pitch, vel]
+        spans.append(last[pitch])
+    for t0, t1, pitch, vel in spans:
         ev.append((t0, 2, bytes([0x90, pitch, vel])))
         ev.append((t1, 1, bytes([0x80, pitch, 0])))
     end = int(math.ceil((SECONDS + 0.5) * bpm / 60.0 * ppq))
@@ -1049,9 +1061,10 @@ def build_base(args):
                 parts[a] = -parts[a]
                 t["polarity"] = {"stem": names[a]}
                 m = np.sum(parts, axis=0) + xtra.astype(np.float64)
-                lv = 10 * math.log10(np.sum(xtra.astype(np.float64) ** 2) / np.sum(m.astype(np.float32).astype(np.float64) ** 2))
-                t["unaccounted"] = {"level_db": round(lv, 2), "level_db_re_stem_sum": round(lvl_s, 2),
-                                    "track": xdesc}
+                m32 = m.astype(np.float32).astype(np.float64)
+                lv = 10 * math.log10(np.sum(xtra.astype(np.float64) ** 2) / np.sum(m32 ** 2))
+                t["unaccounted"] = {"level_db": round(lv, 2),
+                                    "level_db_re_stem_sum": round(lvl_s, 2), "track": xdesc}
                 vid = "multi_polarity_unaccounted"
             elif combo == 2:
                 parts[a] = shift(parts[a], k)

@@ -149,7 +149,9 @@ def main():
             check(abs(pk - p["ceiling_dbfs"]) < 0.01, f"{sid}: {n} ceiling {pk:.2f} vs {p['ceiling_dbfs']}")
             if p["kind"] == "limiter":
                 tool = p["tool"].split()[0]
-                gr_table[(tool, n == "master", p["drive_db"])].append(p["gain_reduction_db"])
+                gr_table[(tool, n == "master", p["drive_db"])].append(
+                    (p["gain_reduction_db"], p.get("gain_reduction_median_db", math.nan),
+                     p.get("reduced_window_fraction", math.nan)))
                 if p["gain_reduction_db"] < p["drive_db"] - 1.0:
                     notes.append(f"{sid}: {n} gain reduction {p['gain_reduction_db']} dB "
                                  f"< drive {p['drive_db']} - 1")
@@ -161,11 +163,14 @@ def main():
                              f"longest run at ceiling {run}")
 
     print("sessions by kind: " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
-    print("limiter gain reduction (tool, on master, drive) -> achieved dB:")
+    print("limiter gain reduction (tool, on master, drive) -> achieved max dB "
+          "[median dB over loud windows; fraction of loud windows reduced >= 1 dB]:")
     for key in sorted(gr_table):
-        v = gr_table[key]
+        v = np.array(gr_table[key])
         print(f"  {key[0]:10s} {'master' if key[1] else 'stem  '} drive {key[2]:4.1f}: "
-              f"n={len(v):2d}  min {min(v):5.2f}  max {max(v):5.2f}")
+              f"n={len(v):2d}  max {v[:, 0].min():5.2f}..{v[:, 0].max():5.2f}  "
+              f"[median {v[:, 1].min():4.1f}..{v[:, 1].max():4.1f}; "
+              f"fraction {v[:, 2].min():.2f}..{v[:, 2].max():.2f}]")
     for n in notes:
         print("note:", n)
     for f in failures:

@@ -18,6 +18,7 @@
 //! never allocates, and the result does not depend on how the audio was chunked. The
 //! decision is taken from the histograms when [`DynamicsDetector::result`] is asked.
 
+mod events;
 mod features;
 mod shape;
 mod verdict;
@@ -105,6 +106,7 @@ impl DynamicsDetector {
         for t in 0..n {
             let mut frame_peak = 0.0f32;
             let mut energy = 0.0f64;
+            let mut crossings = 0u8;
             for (c, shape) in chans.iter().zip(self.shapes.iter_mut()) {
                 let x = c[t];
                 if !x.is_finite() {
@@ -115,16 +117,16 @@ impl DynamicsDetector {
                 self.samples.add(a, 1);
                 frame_peak = frame_peak.max(a);
                 energy += (x as f64) * (x as f64);
-                shape.push(x, &mut self.shape);
+                crossings += shape.push(x, &mut self.shape) as u8;
             }
             self.peak = self.peak.max(frame_peak);
-            self.windows.push(frame_peak, energy);
+            self.windows.push(frame_peak, energy, crossings);
         }
     }
 
     /// The verdict on everything pushed since the last reset. Allocates nothing.
     pub fn result(&self) -> DynamicsResult {
-        verdict::decide(&self.features(), self.windows.len())
+        verdict::decide(&self.features())
     }
 
     /// The measurements the verdict is drawn from (for calibration and diagnostics).
@@ -133,8 +135,8 @@ impl DynamicsDetector {
             self.peak,
             &self.samples,
             &self.shape,
-            &self.windows.stats,
-            self.windows.count(),
+            &self.windows.events.stats,
+            self.windows.max_short_term,
         )
     }
 

@@ -1,5 +1,5 @@
-//! Waveform shape of one channel: the peak of every half-cycle, and runs of identical
-//! samples (flat tops), both binned by level.
+//! Waveform shape of one channel: sign changes, and runs of identical samples (flat tops)
+//! binned by level.
 
 use crate::analysis::level_bins::Histogram;
 
@@ -11,8 +11,6 @@ const MIN_RUN: u32 = 2;
 /// What every channel's shape adds to, binned by level.
 #[derive(Clone, Debug)]
 pub(super) struct ShapeStats {
-    /// Peak |x| of each half-cycle (between sign changes).
-    pub half_cycles: Histogram,
     /// Runs of identical non-zero samples, counted once per run at the run's level.
     pub flat_runs: Histogram,
     /// Samples in those runs.
@@ -22,14 +20,12 @@ pub(super) struct ShapeStats {
 impl ShapeStats {
     pub fn new() -> Self {
         Self {
-            half_cycles: Histogram::new(),
             flat_runs: Histogram::new(),
             flat_samples: Histogram::new(),
         }
     }
 
     pub fn clear(&mut self) {
-        self.half_cycles.clear();
         self.flat_runs.clear();
         self.flat_samples.clear();
     }
@@ -39,25 +35,18 @@ impl ShapeStats {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct ChannelShape {
     positive: bool,
-    half_peak: f32,
     run_value: f32,
     run_len: u32,
 }
 
 impl ChannelShape {
-    /// Adds one finite sample.
+    /// Adds one finite sample; true if it changed sign.
     #[inline]
-    pub fn push(&mut self, x: f32, stats: &mut ShapeStats) {
-        let a = x.abs();
-        // Zero keeps the current half-cycle: only a sign change ends one.
-        if (x > 0.0 && !self.positive) || (x < 0.0 && self.positive) {
-            if self.half_peak > 0.0 {
-                stats.half_cycles.add(self.half_peak, 1);
-            }
+    pub fn push(&mut self, x: f32, stats: &mut ShapeStats) -> bool {
+        // Zero keeps the current sign: only a change counts.
+        let crossed = (x > 0.0 && !self.positive) || (x < 0.0 && self.positive);
+        if crossed {
             self.positive = x > 0.0;
-            self.half_peak = a;
-        } else if a > self.half_peak {
-            self.half_peak = a;
         }
         if x == self.run_value {
             self.run_len += 1;
@@ -70,5 +59,6 @@ impl ChannelShape {
             self.run_value = x;
             self.run_len = 1;
         }
+        crossed
     }
 }

@@ -1,5 +1,5 @@
-//! Short windows of a bus: each window's peak, and the loudness of the audio around that
-//! peak, binned by the peak's level.
+//! Short windows of a bus: each window's peak, and the loudness and brightness of the audio
+//! around that peak, passed on to the [`Events`] tracker.
 //!
 //! Windows are fixed blocks of [`WINDOW_SECONDS`] counted from the first frame, so the
 //! results do not depend on how the audio was chunked. The loudness is the mean square over
@@ -7,7 +7,7 @@
 //! loudness wherever it falls in its window, and only a real change of level or shape moves
 //! it.
 
-use crate::analysis::level_bins::{bin, BINS};
+use super::events::{Events, Sound};
 
 /// Window length: short enough that a drum hit or a note onset has a window of its own,
 /// long enough to hold a full cycle of a 100 Hz tone.
@@ -17,35 +17,6 @@ const SHORT_TERM_SECONDS: f32 = 3.0;
 /// Windows with a peak below this (−100 dBFS) are silence and not binned.
 const SILENT_PEAK: f32 = 1e-5;
 
-/// Per peak-level bin: how many windows peaked there, and the moments of their crest
-/// factor (peak over the loudness around it, dB).
-#[derive(Clone, Debug)]
-pub(super) struct WindowStats {
-    pub count: Vec<u32>,
-    pub crest_sum: Vec<f64>,
-    pub crest_sq: Vec<f64>,
-    /// Highest short-term (3 s) mean square seen, per channel-sample.
-    pub max_short_term: f64,
-}
-
-impl WindowStats {
-    fn new() -> Self {
-        Self {
-            count: vec![0; BINS],
-            crest_sum: vec![0.0; BINS],
-            crest_sq: vec![0.0; BINS],
-            max_short_term: 0.0,
-        }
-    }
-
-    fn clear(&mut self) {
-        self.count.fill(0);
-        self.crest_sum.fill(0.0);
-        self.crest_sq.fill(0.0);
-        self.max_short_term = 0.0;
-    }
-}
-
 /// Splits a bus into windows and bins them. Allocates only in [`Windows::new`].
 #[derive(Clone, Debug)]
 pub(super) struct Windows {
@@ -53,6 +24,9 @@ pub(super) struct Windows {
     channels: usize,
     /// Per-frame energy (sum of squares over channels) of the last four windows.
     energy: Vec<f64>,
+    /// Per-frame count of channels whose sign changed there, same ring.
+    crossings: Vec<u8>,
+    frames_per_ms: f64,
     /// Frames seen.
     frame: u64,
     /// Peak and its frame in the window in progress, and in the previous one (waiting for
@@ -63,7 +37,9 @@ pub(super) struct Windows {
     window_energy: Vec<f64>,
     current_energy: f64,
     windows: u64,
-    pub stats: WindowStats,
+    /// Highest short-term (3 s) mean square seen, per channel-sample.
+    pub max_short_term: f64,
+    pub events: Events,
 }
 
 impl Windows {
@@ -74,13 +50,16 @@ impl Windows {
             len,
             channels: channels.max(1),
             energy: vec![0.0; 4 * len],
+            crossings: vec![0; 4 * len],
+            frames_per_ms: sample_rate as f64 / 1000.0,
             frame: 0,
             peak: (0.0, 0),
             pending: None,
             window_energy: vec![0.0; short_term],
             current_energy: 0.0,
             windows: 0,
-            stats: WindowStats::new(),
+            max_short_term: 0.0,
+            events: Events::new(),
         }
     }
 
@@ -89,27 +68,27 @@ impl Windows {
         self.len
     }
 
-    /// Complete windows seen.
-    pub fn count(&self) -> u64 {
-        self.windows
-    }
-
     pub fn clear(&mut self) {
         self.energy.fill(0.0);
+        self.crossings.fill(0);
         self.frame = 0;
         self.peak = (0.0, 0);
         self.pending = None;
         self.window_energy.fill(0.0);
         self.current_energy = 0.0;
         self.windows = 0;
-        self.stats.clear();
+        self.max_short_term = 0.0;
+        self.events.clear();
     }
 
-    /// Adds one frame: its largest finite |sample| and its energy over channels.
+    /// Adds one frame: its largest finite |sample|, its energy over channels and how many
+    /// channels changed sign there.
     #[inline]
-    pub fn push(&mut self, peak: f32, energy: f64) {
+    pub fn push(&mut self, peak: f32, energy: f64, crossings: u8) {
         let ring = self.energy.len();
-        self.energy[(self.frame % ring as u64) as usize] = energy;
+        let slot = (self.frame % ring as u64) as usize;
+        self.energy[slot] = energy;
+        self.crossings[slot] = crossings;
         self.current_energy += energy;
         if peak > self.peak.0 {
             self.peak = (peak, self.frame);
@@ -134,31 +113,38 @@ impl Windows {
         if self.windows >= self.window_energy.len() as u64 {
             let sum: f64 = self.window_energy.iter().sum();
             let frames = (self.window_energy.len() * self.len * self.channels) as f64;
-            self.stats.max_short_term = self.stats.max_short_term.max(sum / frames);
+            self.max_short_term = self.max_short_term.max(sum / frames);
         }
     }
 
     /// Bins a window that peaked at `peak` on frame `at`.
     fn bin_window(&mut self, peak: f32, at: u64) {
         if peak < SILENT_PEAK {
+            self.events.push(0.0, Sound::default());
             return;
         }
         let ring = self.energy.len() as u64;
         let from = at.saturating_sub(self.len as u64);
         let to = (at + self.len as u64).min(self.frame);
-        let mut sum = 0.0;
+        let (mut sum, mut crossings) = (0.0, 0u32);
         for t in from..to {
             sum += self.energy[(t % ring) as usize];
+            crossings += self.crossings[(t % ring) as usize] as u32;
         }
-        let mean_square = sum / ((to - from) as usize * self.channels) as f64;
+        let span = ((to - from) as usize * self.channels) as f64;
+        let mean_square = sum / span;
         if mean_square <= 0.0 {
+            self.events.push(0.0, Sound::default());
             return;
         }
         let crest = 20.0 * (peak as f64).log10() - 10.0 * mean_square.log10();
-        let b = bin(peak);
-        let s = &mut self.stats;
-        s.count[b] = s.count[b].saturating_add(1);
-        s.crest_sum[b] += crest;
-        s.crest_sq[b] += crest * crest;
+        let per_ms = crossings as f64 / span * self.frames_per_ms;
+        self.events.push(
+            peak,
+            Sound {
+                crest_db: crest,
+                brightness: (1.0 + per_ms).log2(),
+            },
+        );
     }
 }
