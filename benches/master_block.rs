@@ -58,7 +58,9 @@ impl Bench {
         let mut handles = Vec::new();
         let mut writers = Vec::new();
         for i in 0..stems {
-            let h = reg.claim(&format!("{:02}_Stem", i + 1), NameSource::Host).unwrap();
+            let h = reg
+                .claim(&format!("{:02}_Stem", i + 1), NameSource::Host)
+                .unwrap();
             let tap = Arc::new(AudioTap::new(2, RATE));
             h.set_tap(Some(tap.clone()));
             writers.push(TapWriter::new(tap));
@@ -69,7 +71,12 @@ impl Bench {
         // 4 s of distinct audio per stem, looped.
         let frames = 4 * RATE as usize;
         let audio = (0..stems)
-            .map(|i| [noise(frames, 2 * i as u32 + 1), noise(frames, 2 * i as u32 + 2)])
+            .map(|i| {
+                [
+                    noise(frames, 2 * i as u32 + 1),
+                    noise(frames, 2 * i as u32 + 2),
+                ]
+            })
             .collect();
         Self {
             _handles: handles,
@@ -106,8 +113,16 @@ fn audio_thread(c: &mut Criterion) {
         let bench = Bench::new(stems);
         let own = Arc::new(AudioTap::new(2, RATE));
         let mut tap = TapWriter::new(own);
-        let slot = Registry::global().claim("Master", NameSource::Label).unwrap();
-        let mut meter = BusMeter::new(2, RATE, MeterSettings { tp_ceiling_db: -1.0 });
+        let slot = Registry::global()
+            .claim("Master", NameSource::Label)
+            .unwrap();
+        let mut meter = BusMeter::new(
+            2,
+            RATE,
+            MeterSettings {
+                tp_ceiling_db: -1.0,
+            },
+        );
         let input = [noise(BLOCK, 7), noise(BLOCK, 8)];
         let mut pos = 0i64;
         group.bench_with_input(BenchmarkId::new("stemcheck", stems), &stems, |b, _| {

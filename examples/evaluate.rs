@@ -342,10 +342,8 @@ impl Tally {
                     .add(alarm);
                 self.master_processing_false_all.add(alarm);
                 if alarm {
-                    self.master_processing_false_ids.push(format!(
-                        "{} ({:?})",
-                        s.id, s.master_processing
-                    ));
+                    self.master_processing_false_ids
+                        .push(format!("{} ({:?})", s.id, s.master_processing));
                 }
             }
         }
@@ -417,16 +415,26 @@ impl Tally {
             println!("  {tool:<14} all      {}", rate.show());
         }
         println!("  {:<14} all      {}", "overall", self.limited_all.show());
-        println!("  (read as clipped rather than limited: {})", self.limited_as_clipped);
-        check(&mut missed, "limiter detection", self.limited_all, |f| f >= DETECTION_TARGET);
+        println!(
+            "  (read as clipped rather than limited: {})",
+            self.limited_as_clipped
+        );
+        check(&mut missed, "limiter detection", self.limited_all, |f| {
+            f >= DETECTION_TARGET
+        });
         println!("Clippers, found as clipped:");
         for (tool, rate) in &self.clipped {
             println!("  {tool:<14}          {}", rate.show());
         }
         println!("  {:<14}          {}", "overall", self.clipped_all.show());
-        check(&mut missed, "clipper detection", self.clipped_all, |f| f >= DETECTION_TARGET);
+        check(&mut missed, "clipper detection", self.clipped_all, |f| {
+            f >= DETECTION_TARGET
+        });
         if !self.ceiling_errors.is_empty() {
-            let worst = self.ceiling_errors.iter().fold(0.0f32, |m, e| m.max(e.abs()));
+            let worst = self
+                .ceiling_errors
+                .iter()
+                .fold(0.0f32, |m, e| m.max(e.abs()));
             let mean = self.ceiling_errors.iter().sum::<f32>() / self.ceiling_errors.len() as f32;
             println!(
                 "Ceiling read − truth over {} detections: mean {mean:+.2} dB, worst {worst:.2} dB",
@@ -436,17 +444,27 @@ impl Tally {
         println!("False alarms (limited or clipped) on unprocessed files, each file once:");
         println!("  stems          {}", self.stem_false_alarms.show());
         println!("  masters        {}", self.master_false_alarms.show());
-        check(&mut missed, "false alarms on stems", self.stem_false_alarms, |f| {
-            f <= FALSE_ALARM_TARGET
-        });
+        check(
+            &mut missed,
+            "false alarms on stems",
+            self.stem_false_alarms,
+            |f| f <= FALSE_ALARM_TARGET,
+        );
         println!("Master-bus processing (master against the stem sum at unity):");
         for (tool, rate) in &self.master_processing {
             println!("  {tool:<14} found    {}", rate.show());
         }
-        println!("  {:<14} found    {}", "overall", self.master_processing_all.show());
-        check(&mut missed, "master processing detection", self.master_processing_all, |f| {
-            f >= DETECTION_TARGET
-        });
+        println!(
+            "  {:<14} found    {}",
+            "overall",
+            self.master_processing_all.show()
+        );
+        check(
+            &mut missed,
+            "master processing detection",
+            self.master_processing_all,
+            |f| f >= DETECTION_TARGET,
+        );
         for (id, truth, err) in &self.master_gr_errors {
             match err {
                 Some(e) => println!("  {id:<36} truth {truth:5.1} dB, read {:+5.1} dB off", e),

@@ -85,7 +85,7 @@ fn drums(seed: u32) -> Stereo {
     while s * step < n {
         let t0 = s * step;
         let beat = s % 16;
-        let mut hit = |kind: u8, vel: f32, out: &mut Stereo, noise: &mut Rng| {
+        let hit = |kind: u8, vel: f32, out: &mut Stereo, noise: &mut Rng| {
             let len = (FS * 0.4) as usize;
             let mut lp = 0.0f32;
             for i in 0..len.min(n - t0) {
@@ -130,27 +130,32 @@ fn drums(seed: u32) -> Stereo {
     out
 }
 
-/// A logarithmic sine sweep from 40 Hz to 4 kHz whose level moves over 14 dB: a slow swell
-/// and a new random level every 1.3 s.
+/// A logarithmic sine sweep from 40 Hz to 4 kHz cut into phrases of 0.15 s, each at its own
+/// random level over 24 dB with a 12 dB dip between them, and a slow swell on top.
 fn sweep(seed: u32) -> Stereo {
     let mut rng = Rng(seed);
     let n = frames();
     let (f0, f1) = (40.0f32, 4_000.0f32);
     let k = (f1 / f0).ln() / SECONDS;
+    let phrase = (FS * 0.15) as usize;
+    let dip = (FS * 0.02) as usize;
     let mut level = 0.0;
-    let mut next = 0;
-    let mut smooth = 0.0;
+    let mut smooth = -24.0;
     let mut mono = vec![0.0; n];
     for (i, v) in mono.iter_mut().enumerate() {
-        if i >= next {
-            level = rng.range(-10.0, 0.0);
-            next += (FS * 1.3) as usize;
+        if i % phrase == 0 {
+            level = rng.range(-24.0, 0.0);
         }
-        smooth += 0.0005 * (level - smooth);
+        let target = if i % phrase < dip {
+            level - 12.0
+        } else {
+            level
+        };
+        smooth += 0.005 * (target - smooth);
         let t = i as f32 / FS;
-        let swell = 2.0 * (TAU * 0.23 * t).sin();
+        let swell = 1.5 * (TAU * 0.23 * t).sin();
         let phase = TAU * f0 * ((k * t).exp() - 1.0) / k;
-        *v = 0.5 * db_to_gain(smooth + swell - 2.0) * phase.sin();
+        *v = 0.5 * db_to_gain(smooth + swell) * phase.sin();
     }
     [mono.clone(), mono]
 }
@@ -337,8 +342,14 @@ fn chunking_does_not_change_the_result() {
 fn non_finite_samples_do_not_change_the_verdict() {
     for (x, want) in [
         (plucks(7), DynamicsVerdict::None),
-        (limit(&driven(&drums(11), 6.0), CEILING_DB), DynamicsVerdict::Limited),
-        (clip(&driven(&sweep(5), 6.0), CEILING_DB), DynamicsVerdict::Clipped),
+        (
+            limit(&driven(&drums(11), 6.0), CEILING_DB),
+            DynamicsVerdict::Limited,
+        ),
+        (
+            clip(&driven(&sweep(5), 6.0), CEILING_DB),
+            DynamicsVerdict::Clipped,
+        ),
     ] {
         let clean = detect(&x);
         let mut y = x.clone();
@@ -459,13 +470,31 @@ fn faders_polarity_and_offsets_are_not_master_processing() {
     let fader = db_to_gain(-2.0);
     let cases: Vec<(&str, Stereo)> = vec![
         ("clean", sum.clone()),
-        ("one stem at -2 dB", mix(&stems, &[1.0, fader, 1.0, 1.0], &[0; 4])),
-        ("other stem at -2 dB", mix(&stems, &[fader, 1.0, 1.0, 1.0], &[0; 4])),
+        (
+            "one stem at -2 dB",
+            mix(&stems, &[1.0, fader, 1.0, 1.0], &[0; 4]),
+        ),
+        (
+            "other stem at -2 dB",
+            mix(&stems, &[fader, 1.0, 1.0, 1.0], &[0; 4]),
+        ),
         ("master fader at -2 dB", scaled(&sum, fader)),
-        ("one stem inverted", mix(&stems, &[1.0, -1.0, 1.0, 1.0], &[0; 4])),
-        ("other stem inverted", mix(&stems, &[1.0, 1.0, -1.0, 1.0], &[0; 4])),
-        ("one stem 3 samples late", mix(&stems, &[1.0; 4], &[0, 3, 0, 0])),
-        ("one stem 20 samples late", mix(&stems, &[1.0; 4], &[0, 0, 20, 0])),
+        (
+            "one stem inverted",
+            mix(&stems, &[1.0, -1.0, 1.0, 1.0], &[0; 4]),
+        ),
+        (
+            "other stem inverted",
+            mix(&stems, &[1.0, 1.0, -1.0, 1.0], &[0; 4]),
+        ),
+        (
+            "one stem 3 samples late",
+            mix(&stems, &[1.0; 4], &[0, 3, 0, 0]),
+        ),
+        (
+            "one stem 20 samples late",
+            mix(&stems, &[1.0; 4], &[0, 0, 20, 0]),
+        ),
     ];
     for (name, master) in &cases {
         let r = master_processing(master, &sum, 512);

@@ -541,3 +541,38 @@ fn loop_jump_is_a_gap_not_a_mismatch() {
     assert!(lt(f.null_depth_db, -90.0), "{f:?}");
     assert_others_clean(&f, &[4]);
 }
+
+/// Line-up tones: pure sines at harmonically related periods correlate as well a period away
+/// (and inverted half a period away) as in place. A session of them that sums correctly must
+/// read as in place, at unity, not shifted or inverted.
+#[test]
+fn pure_tones_stay_in_place() {
+    let periods = [480usize, 240, 160, 120, 96, 64, 48];
+    let levels = [-36.0f32, -34.0, -32.0, -5.0, -30.0, -2.5, -28.0];
+    let n = 48_000 * 3;
+    let stems: Vec<Vec<f32>> = periods
+        .iter()
+        .zip(levels)
+        .map(|(&p, db)| {
+            (0..n)
+                .map(|i| amp(db) * (std::f32::consts::TAU * (i % p) as f32 / p as f32).sin())
+                .collect()
+        })
+        .collect();
+    let mix: Vec<f32> = (0..n).map(|i| stems.iter().map(|s| s[i]).sum()).collect();
+    let mut check = SumCheck::new(SumCheckConfig::new(1, 48_000.0), &[1; 7]);
+    for at in (0..n).step_by(512) {
+        let end = (at + 512).min(n);
+        let chans: Vec<[&[f32]; 1]> = stems.iter().map(|s| [&s[at..end]]).collect();
+        let refs: Vec<Option<&[&[f32]]>> = chans.iter().map(|c| Some(&c[..])).collect();
+        check.push(&[&mix[at..end]], &refs);
+    }
+    check.finish();
+    let f = check.figures();
+    for (i, s) in f.stems.iter().enumerate() {
+        assert_eq!(s.offset_samples, Some(0), "tone {i}: {s:?}");
+        assert!(!s.polarity_inverted, "tone {i}: {s:?}");
+        assert!(s.gain_db[0].unwrap().abs() < 0.01, "tone {i}: {s:?}");
+    }
+    assert!(lt(f.null_depth_db, -120.0), "{f:?}");
+}

@@ -26,7 +26,14 @@ const SPEED: f64 = 4.0;
 const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 const NAMES: [&str; 8] = [
-    "01_Drums", "02_Bass", "03_Keys", "04_Guitar", "05_Pad", "06_Lead", "07_Perc", "08_Vox",
+    "01_Drums",
+    "02_Bass",
+    "03_Keys",
+    "04_Guitar",
+    "05_Pad",
+    "06_Lead",
+    "07_Perc",
+    "08_Vox",
 ];
 
 type Stereo = [Vec<f32>; 2];
@@ -117,7 +124,11 @@ fn stems() -> Vec<Stereo> {
         .map(|i| part(i as u32 + 1, i == 0 || i == 6, -16.0 + (i % 4) as f32 * 1.5))
         .collect();
     let gain = 10f32.powf(-5.0 / 20.0) / peak(&mix(&stems, &[UNITY; 8], None));
-    stems.iter_mut().flatten().flatten().for_each(|v| *v *= gain);
+    stems
+        .iter_mut()
+        .flatten()
+        .flatten()
+        .for_each(|v| *v *= gain);
     stems
 }
 
@@ -191,7 +202,13 @@ impl Session {
 
     /// Plays a whole pass from 0 (stems and master fed as given), stops, and returns the
     /// report written at the stop.
-    fn pass(&mut self, what: &str, stems: &[Stereo], master: &Stereo, master_first: bool) -> Report {
+    fn pass(
+        &mut self,
+        what: &str,
+        stems: &[Stereo],
+        master: &Stereo,
+        master_first: bool,
+    ) -> Report {
         let blocks = [512usize, 333, 17, 480, 1];
         let mut pos = 0usize;
         let started = Instant::now();
@@ -213,7 +230,10 @@ impl Session {
             }
             for (plugin, audio) in self.stems.iter_mut().zip(stems) {
                 let input = block(audio);
-                assert!(plugin.process(&input, transport) == input, "{what}: audio changed");
+                assert!(
+                    plugin.process(&input, transport) == input,
+                    "{what}: audio changed"
+                );
             }
             if !master_first {
                 self.master.process(&block(master), transport);
@@ -267,7 +287,13 @@ impl Session {
                     report.master.limiter,
                 );
                 for f in &report.findings {
-                    println!("  {} {} {:?}: {}", f.severity.as_str(), f.id, f.stem, f.message);
+                    println!(
+                        "  {} {} {:?}: {}",
+                        f.severity.as_str(),
+                        f.id,
+                        f.stem,
+                        f.message
+                    );
                 }
                 return report;
             }
@@ -303,11 +329,21 @@ fn stem<'a>(r: &'a Report, name: &str) -> &'a stemcheck::report::StemReport {
 
 /// A clean session's figures: every stem at unity and in time, nothing limited.
 fn assert_clean(what: &str, r: &Report) {
-    assert_eq!(r.verdict, Verdict::Ready, "{what}: {:?}", ids(r, Severity::Warn));
+    assert_eq!(
+        r.verdict,
+        Verdict::Ready,
+        "{what}: {:?}",
+        ids(r, Severity::Warn)
+    );
     let null = r.sum.null_depth_db.expect("null depth measured");
     assert!(null < -90.0, "{what}: null depth {null} dB");
     assert_eq!(r.sum.skipped_frames, Some(0), "{what}: {:?}", r.sum);
-    assert_eq!(r.sum.compared_frames, Some(FRAMES as u64), "{what}: {:?}", r.sum);
+    assert_eq!(
+        r.sum.compared_frames,
+        Some(FRAMES as u64),
+        "{what}: {:?}",
+        r.sum
+    );
     for s in &r.stems {
         assert_eq!(s.offset_samples, Some(0), "{what}: {}", s.name);
         assert_eq!(s.polarity_inverted, Some(false), "{what}: {}", s.name);
@@ -342,14 +378,27 @@ fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
         "test design: master peak {master_peak_db} dBFS"
     );
     for (s, name) in stems.iter().zip(NAMES) {
-        assert!(20.0 * peak(s).log10() < -6.5, "test design: {name} too loud");
+        assert!(
+            20.0 * peak(s).log10() < -6.5,
+            "test design: {name} too loud"
+        );
     }
 
     let r = session.pass("clean", &stems, &clean, false);
     assert_clean("clean", &r);
     let sum_tp = r.sum.sum_true_peak_dbtp.expect("sum true peak");
-    let master_tp = r.master.levels.true_peak_dbtp.iter().flatten().cloned().fold(f64::MIN, f64::max);
-    assert!((sum_tp - master_tp).abs() < 0.01, "sum {sum_tp} vs master {master_tp} dBTP");
+    let master_tp = r
+        .master
+        .levels
+        .true_peak_dbtp
+        .iter()
+        .flatten()
+        .cloned()
+        .fold(f64::MIN, f64::max);
+    assert!(
+        (sum_tp - master_tp).abs() < 0.01,
+        "sum {sum_tp} vs master {master_tp} dBTP"
+    );
 
     let r = session.pass("clean, master run before the stems", &stems, &clean, true);
     assert_clean("master first", &r);
@@ -359,8 +408,16 @@ fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
     routes[2].delay = 7;
     let r = session.pass("offset", &stems, &mix(&stems, &routes, None), false);
     assert_eq!(stem(&r, "03_Keys").offset_samples, Some(7));
-    assert!(has(&r, "sum.offset", Some("03_Keys")), "{:?}", ids(&r, Severity::Warn));
-    assert!(r.stems.iter().filter(|s| s.name != "03_Keys").all(|s| s.offset_samples == Some(0)));
+    assert!(
+        has(&r, "sum.offset", Some("03_Keys")),
+        "{:?}",
+        ids(&r, Severity::Warn)
+    );
+    assert!(r
+        .stems
+        .iter()
+        .filter(|s| s.name != "03_Keys")
+        .all(|s| s.offset_samples == Some(0)));
     assert_eq!(r.verdict, Verdict::NotReady);
 
     // 05_Pad arrives inverted.
@@ -368,7 +425,11 @@ fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
     routes[4].gain = -1.0;
     let r = session.pass("polarity", &stems, &mix(&stems, &routes, None), false);
     assert_eq!(stem(&r, "05_Pad").polarity_inverted, Some(true));
-    assert!(has(&r, "sum.polarity", Some("05_Pad")), "{:?}", ids(&r, Severity::Warn));
+    assert!(
+        has(&r, "sum.polarity", Some("05_Pad")),
+        "{:?}",
+        ids(&r, Severity::Warn)
+    );
     assert_eq!(
         r.findings.iter().filter(|f| f.id == "sum.polarity").count(),
         1,
@@ -390,28 +451,65 @@ fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
     // A track routed straight to the master, 10 dB below it.
     let extra = part(99, false, -20.0);
     let with_extra = mix(&stems, &unity, Some(&extra));
-    let energy = |x: &Stereo| x.iter().flatten().map(|&v| f64::from(v).powi(2)).sum::<f64>();
+    let energy = |x: &Stereo| {
+        x.iter()
+            .flatten()
+            .map(|&v| f64::from(v).powi(2))
+            .sum::<f64>()
+    };
     let truth = 10.0 * (energy(&extra) / energy(&with_extra)).log10();
     let r = session.pass("unaccounted", &stems, &with_extra, false);
     let u = r.sum.unaccounted_db.expect("unaccounted measured");
-    assert!((u - truth).abs() < 1.0, "unaccounted {u} dB against {truth} dB");
+    assert!(
+        (u - truth).abs() < 1.0,
+        "unaccounted {u} dB against {truth} dB"
+    );
     assert!(has(&r, "sum.unaccounted", None));
-    assert!(!r.findings.iter().any(|f| f.id == "sum.gain"), "no gain warnings on a bad fit");
+    assert!(
+        !r.findings.iter().any(|f| f.id == "sum.gain"),
+        "no gain warnings on a bad fit"
+    );
 
     // A limiter on the master: the mix driven 6 dB into its own clean peak.
     let limited = limit(&clean, 6.0, peak(&clean));
     let r = session.pass("master limiter", &stems, &limited, false);
-    assert!(has(&r, "limiter.master", None), "{:?}", ids(&r, Severity::Warn));
-    let gr = r.master.limiter.gain_reduction_db.expect("gain reduction measured");
+    assert!(
+        has(&r, "limiter.master", None),
+        "{:?}",
+        ids(&r, Severity::Warn)
+    );
+    let gr = r
+        .master
+        .limiter
+        .gain_reduction_db
+        .expect("gain reduction measured");
     assert!((3.0..=8.0).contains(&gr), "master gain reduction {gr} dB");
-    assert!(!has(&r, "sum.unaccounted", None), "limiting is not a routing problem");
+    assert!(
+        !has(&r, "sum.unaccounted", None),
+        "limiting is not a routing problem"
+    );
 
     // A limiter on 01_Drums: the stem itself is limited, the mix follows it.
     let mut squashed = stems.clone();
     let drums_peak = peak(&stems[0]);
     squashed[0] = limit(&stems[0], 8.0, drums_peak);
-    let r = session.pass("stem limiter", &squashed, &mix(&squashed, &unity, None), false);
-    assert!(has(&r, "limiter.stem", Some("01_Drums")), "{:?}", ids(&r, Severity::Info));
-    assert_eq!(r.findings.iter().filter(|f| f.id.starts_with("limiter.")).count(), 1);
+    let r = session.pass(
+        "stem limiter",
+        &squashed,
+        &mix(&squashed, &unity, None),
+        false,
+    );
+    assert!(
+        has(&r, "limiter.stem", Some("01_Drums")),
+        "{:?}",
+        ids(&r, Severity::Info)
+    );
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.id.starts_with("limiter."))
+            .count(),
+        1
+    );
     assert!(r.sum.null_depth_db.unwrap() < -90.0);
 }

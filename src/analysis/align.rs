@@ -15,6 +15,10 @@ use super::history::History;
 use super::lag::LagEstimator;
 use super::stem_channel;
 
+/// A stem's lag moves only if the new one leaves less than this share of the residual the
+/// current one leaves.
+const MOVE_RATIO: f64 = 0.9;
+
 /// Sweeps over the stems being estimated; the second normally confirms the first.
 const MAX_SWEEPS: usize = 3;
 
@@ -133,22 +137,21 @@ impl Aligner {
                 &self.target[ch][..len],
             );
         }
-        let lag = match self.estimator.estimate() {
+        let mut lag = match self.estimator.estimate() {
             Some((lag, _)) => lag,
             // Silent here: nothing to place; the residual is unchanged.
             None => return old,
         };
-        // Least-squares gain at the new lag, over all channels.
-        let (mut num, mut den) = (0.0f64, 0.0f64);
-        for ch in 0..channels {
-            let s = &mut self.shifted[ch][..len];
-            history.read_stem(stem, stem_channel(channels_of_stem, ch), from - lag, s);
-            for (&t, &s) in self.target[ch][..len].iter().zip(s.iter()) {
-                num += t as f64 * s as f64;
-                den += s as f64 * s as f64;
+        // A periodic stem (sustained tones, a line-up sine) fits as well a period away: move
+        // only when the new lag explains the target clearly better than the current one.
+        if lag != old.lag {
+            let (_, at_old) = self.fit_at(history, channels_of_stem, stem, from, len, old.lag);
+            let (_, at_new) = self.fit_at(history, channels_of_stem, stem, from, len, lag);
+            if at_new >= MOVE_RATIO * at_old {
+                lag = old.lag;
             }
         }
-        let gain = if den > 0.0 { (num / den) as f32 } else { 0.0 };
+        let (gain, _) = self.fit_at(history, channels_of_stem, stem, from, len, lag);
         for ch in 0..channels {
             for ((r, &t), &s) in self.residual[ch][..len]
                 .iter_mut()
@@ -159,5 +162,33 @@ impl Aligner {
             }
         }
         Placement { lag, gain }
+    }
+
+    /// Reads the stem at `lag` into `shifted` and returns its least-squares gain against the
+    /// target, over all channels, and the residual energy that gain leaves.
+    fn fit_at(
+        &mut self,
+        history: &History,
+        channels_of_stem: usize,
+        stem: usize,
+        from: i64,
+        len: usize,
+        lag: i64,
+    ) -> (f32, f64) {
+        let (mut num, mut den, mut tt) = (0.0f64, 0.0f64, 0.0f64);
+        for ch in 0..self.residual.len() {
+            let s = &mut self.shifted[ch][..len];
+            history.read_stem(stem, stem_channel(channels_of_stem, ch), from - lag, s);
+            for (&t, &s) in self.target[ch][..len].iter().zip(s.iter()) {
+                num += t as f64 * s as f64;
+                den += s as f64 * s as f64;
+                tt += t as f64 * t as f64;
+            }
+        }
+        if den > 0.0 {
+            ((num / den) as f32, (tt - num * num / den).max(0.0))
+        } else {
+            (0.0, tt)
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The sum-check's results, and how they are solved from the running sums.
 
-use super::normal_equations::ChannelSums;
 use super::master_processing::MasterProcessingResult;
+use super::normal_equations::ChannelSums;
 use super::solve::solve_ridge;
 
 /// Lowest ratio reported, in dB: a perfect null reads −200 dB, never −inf.

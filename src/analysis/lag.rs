@@ -17,6 +17,11 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 /// nearest zero.
 const TIE_RATIO: f32 = 0.95;
 
+/// Bins where the stem's power is this far below its strongest bin (−60 dB) are left out:
+/// the stem has nothing there to correlate, and whitening would only amplify what the other
+/// stems left in the target (decisive for a stem of a few pure tones, irrelevant for music).
+const SILENT_BIN: f32 = 1e-6;
+
 /// Regulariser of the whitening, relative to the stem's mean power per bin.
 const WHITENING_FLOOR: f32 = 0.01;
 
@@ -100,8 +105,14 @@ impl LagEstimator {
             return None;
         }
         let floor = (WHITENING_FLOOR as f64 * mean_power) as f32;
+        let max_power = self.power.iter().fold(0.0f32, |m, &p| m.max(p));
+        let gate = max_power * SILENT_BIN;
         for (c, &p) in self.cross.iter_mut().zip(&self.power) {
-            *c /= p + floor;
+            *c = if p > gate {
+                *c / (p + floor)
+            } else {
+                Complex::default()
+            };
         }
         // Real signals: the DC and Nyquist bins are real; the inverse FFT insists.
         let last = self.cross.len() - 1;

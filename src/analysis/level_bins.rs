@@ -76,12 +76,6 @@ impl Histogram {
         self.counts.fill(0);
     }
 
-    /// The count in bin `b`.
-    #[inline]
-    pub fn at(&self, b: usize) -> u64 {
-        self.counts[b]
-    }
-
     /// Total count in bins `from..to` (clamped to the range).
     pub fn sum(&self, from: usize, to: usize) -> u64 {
         let to = to.min(BINS);
@@ -89,11 +83,6 @@ impl Histogram {
             return 0;
         }
         self.counts[from..to].iter().sum()
-    }
-
-    /// The highest non-empty bin above bin 0 (bin 0 gathers everything too quiet to matter).
-    pub fn top(&self) -> Option<usize> {
-        (1..BINS).rev().find(|&b| self.counts[b] > 0)
     }
 }
 

@@ -121,8 +121,12 @@ impl SessionAnalysis {
     pub fn reset(&mut self) {
         self.sum.reset();
         self.master_dynamics.reset();
-        self.stem_dynamics.iter_mut().for_each(DynamicsDetector::reset);
-        self.sum_true_peak.iter_mut().for_each(TruePeakDetector::clear);
+        self.stem_dynamics
+            .iter_mut()
+            .for_each(DynamicsDetector::reset);
+        self.sum_true_peak
+            .iter_mut()
+            .for_each(TruePeakDetector::clear);
         self.sum_peak = MaxPeak::default();
         self.frames = 0;
     }

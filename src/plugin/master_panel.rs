@@ -292,7 +292,9 @@ fn sum_line(ui: &mut egui::Ui, report: &Report, palette: &Palette) {
     );
     if let Some(gr) = report.master.limiter.gain_reduction_db {
         if report.master.limiter.verdict == Some(LimiterVerdict::Limited) {
-            text.push_str(&format!("; master processing reduces it by up to {gr:.1} dB"));
+            text.push_str(&format!(
+                "; master processing reduces it by up to {gr:.1} dB"
+            ));
         }
     }
     let colour = if null > report.thresholds.null_tolerance_db {

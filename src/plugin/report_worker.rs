@@ -126,9 +126,15 @@ fn analyse(shared: &Shared, feed: &mut Option<LiveFeed>) {
         feed.reset();
     }
     feed.poll();
-    shared.set_analysis(feed.figures().map(|figures| AnalysisView {
-        stems: feed.stems().iter().map(|s| (s.slot, s.generation)).collect(),
-        figures,
+    shared.set_analysis(feed.figures().map(|figures| {
+        AnalysisView {
+            stems: feed
+                .stems()
+                .iter()
+                .map(|s| (s.slot, s.generation))
+                .collect(),
+            figures,
+        }
     }));
 }
 

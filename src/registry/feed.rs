@@ -64,7 +64,11 @@ pub struct LiveFeed {
 
 impl LiveFeed {
     /// A feed for the master whose tap is `master`, seeing the stems of `registry`.
-    pub fn new(registry: &'static Registry, master: Arc<AudioTap>, own_slot: Option<usize>) -> Self {
+    pub fn new(
+        registry: &'static Registry,
+        master: Arc<AudioTap>,
+        own_slot: Option<usize>,
+    ) -> Self {
         let rate = master.sample_rate();
         let channels = master.channels();
         Self {

@@ -45,5 +45,5 @@ pub mod tap;
 pub use handle::SlotHandle;
 pub use liveness::{Liveness, STALE_AFTER};
 pub use slot::{default_name, NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
-pub use tap::{AudioTap, TapRange, TapWriter};
 pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION};
+pub use tap::{AudioTap, TapRange, TapWriter};

@@ -1,9 +1,9 @@
 //! What one registry slot holds: its state word and two records.
 
+use super::tap::AudioTap;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::sync::seqlock::SeqLock;
 use crate::sync::slot_state::SlotState;
-use super::tap::AudioTap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 

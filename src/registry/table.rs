@@ -2,8 +2,8 @@
 
 use super::handle::SlotHandle;
 use super::slot::{default_name, NameRecord, NameSource, Slot, SlotReading};
-use crossbeam_utils::CachePadded;
 use super::tap::AudioTap;
+use crossbeam_utils::CachePadded;
 use std::sync::{Arc, OnceLock};
 
 /// Slots in the process-wide table: 64 live stems are the design load, 256 the guarantee.

@@ -84,7 +84,9 @@ impl AudioTap {
             channels,
             sample_rate,
             mask: capacity as u64 - 1,
-            samples: (0..channels * capacity).map(|_| AtomicU32::new(0)).collect(),
+            samples: (0..channels * capacity)
+                .map(|_| AtomicU32::new(0))
+                .collect(),
             range: SeqLock::new(TapRange::default()),
         }
     }
@@ -320,7 +322,11 @@ mod tests {
             let want = r.end - 200;
             let (valid, a) = read(&tap, want, 200);
             for p in valid.start..valid.end {
-                assert_eq!(a[(p - want) as usize], (p % 1_000_000) as f32, "torn at {p}");
+                assert_eq!(
+                    a[(p - want) as usize],
+                    (p % 1_000_000) as f32,
+                    "torn at {p}"
+                );
                 kept += 1;
             }
         }

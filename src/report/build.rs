@@ -3,8 +3,8 @@
 
 use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
-    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Report, StemReport, SumReport, ThresholdsReport,
-    Verdict, SCHEMA,
+    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Report, StemReport, SumReport,
+    ThresholdsReport, Verdict, SCHEMA,
 };
 use super::order::sort_stems;
 use super::pass::pass_of;

@@ -32,5 +32,5 @@ pub use model::{
 pub use order::{compare_names, sort_stems};
 pub use pass::pass_of;
 pub use rules::{evaluate, id};
-pub use sum_rules::id as analysis_id;
 pub use stamp::{file_stamp, format_utc};
+pub use sum_rules::id as analysis_id;

@@ -170,7 +170,8 @@ fn master_rules(input: &ReportInput, out: &mut Vec<Finding>) -> bool {
             format!(
                 "The master reads as limited: its peaks pile up at {} dBFS. Bypass the \
                  master-bus limiter for the stem bounce.",
-                d.ceiling_dbfs.map_or("one level".into(), |c| fmt_db(f64::from(c)))
+                d.ceiling_dbfs
+                    .map_or("one level".into(), |c| fmt_db(f64::from(c)))
             ),
             d.ceiling_dbfs.map(f64::from),
             None,
@@ -215,7 +216,8 @@ fn stem_dynamics(stem: &BusInput, out: &mut Vec<Finding>) {
                  limiter on a stem cannot be undone at mastering; bypass it unless it is part \
                  of the sound.",
                 stem.name,
-                d.ceiling_dbfs.map_or("one level".into(), |c| fmt_db(f64::from(c))),
+                d.ceiling_dbfs
+                    .map_or("one level".into(), |c| fmt_db(f64::from(c))),
                 d.confidence * 100.0
             ),
             Some(f64::from(d.confidence)),
@@ -376,18 +378,36 @@ mod tests {
     #[test]
     fn offset_polarity_and_gain_name_their_stem() {
         let mut input = analysed();
-        stem_mut(&mut input, "02_Bass").fit.as_mut().unwrap().offset_samples = Some(-17);
-        stem_mut(&mut input, "03_Keys").fit.as_mut().unwrap().polarity_inverted = true;
+        stem_mut(&mut input, "02_Bass")
+            .fit
+            .as_mut()
+            .unwrap()
+            .offset_samples = Some(-17);
+        stem_mut(&mut input, "03_Keys")
+            .fit
+            .as_mut()
+            .unwrap()
+            .polarity_inverted = true;
         stem_mut(&mut input, "01_Kick").fit = Some(fit(-2.0));
         let findings = evaluate(&input);
         let offset = findings.iter().find(|f| f.id == id::SUM_OFFSET).unwrap();
         assert_eq!(offset.stem.as_deref(), Some("02_Bass"));
         assert_eq!(offset.value, Some(-17.0));
-        assert!(offset.message.contains("17 samples early"), "{}", offset.message);
+        assert!(
+            offset.message.contains("17 samples early"),
+            "{}",
+            offset.message
+        );
         let flip = findings.iter().find(|f| f.id == id::SUM_POLARITY).unwrap();
-        assert_eq!((flip.stem.as_deref(), flip.severity), (Some("03_Keys"), Severity::Fail));
+        assert_eq!(
+            (flip.stem.as_deref(), flip.severity),
+            (Some("03_Keys"), Severity::Fail)
+        );
         let gain = findings.iter().find(|f| f.id == id::SUM_GAIN).unwrap();
-        assert_eq!((gain.stem.as_deref(), gain.value), (Some("01_Kick"), Some(-2.0)));
+        assert_eq!(
+            (gain.stem.as_deref(), gain.value),
+            (Some("01_Kick"), Some(-2.0))
+        );
         assert_eq!(gain.severity, Severity::Warn);
         // 0.1 dB is still unity (the rule is "> 0.1 dB").
         stem_mut(&mut input, "01_Kick").fit = Some(fit(0.1));
@@ -408,7 +428,10 @@ mod tests {
         // The gains cannot be trusted when the fit leaves a residual like this.
         stem_mut(&mut input, "01_Kick").fit = Some(fit(0.4));
         let got = ids(&input);
-        assert!(got.contains(&(id::SUM_NULL.into(), None, Severity::Fail)), "{got:?}");
+        assert!(
+            got.contains(&(id::SUM_NULL.into(), None, Severity::Fail)),
+            "{got:?}"
+        );
         assert!(got.contains(&(id::SUM_UNACCOUNTED.into(), None, Severity::Fail)));
         assert!(got.contains(&(id::SUM_CANCELLATION.into(), None, Severity::Warn)));
         assert!(!got.iter().any(|f| f.0 == id::SUM_GAIN), "{got:?}");
@@ -449,7 +472,10 @@ mod tests {
             ..Default::default()
         };
         let got = ids(&input);
-        assert!(got.contains(&(id::LIMITER_MASTER.into(), None, Severity::Fail)), "{got:?}");
+        assert!(
+            got.contains(&(id::LIMITER_MASTER.into(), None, Severity::Fail)),
+            "{got:?}"
+        );
         assert!(!got.iter().any(|f| f.0 == id::SUM_UNACCOUNTED), "{got:?}");
         let report = build_report(&input);
         assert_eq!(report.master.limiter.gain_reduction_db, Some(5.5));
@@ -475,7 +501,11 @@ mod tests {
         };
         stem_mut(&mut input, "01_Kick").dynamics = Some(clipped);
         let got = ids(&input);
-        assert!(got.contains(&(id::LIMITER_STEM.into(), Some("02_Bass".into()), Severity::Warn)));
+        assert!(got.contains(&(
+            id::LIMITER_STEM.into(),
+            Some("02_Bass".into()),
+            Severity::Warn
+        )));
         assert!(got.contains(&(
             super::super::rules::id::CLIP_FLAT_TOP.into(),
             Some("01_Kick".into()),

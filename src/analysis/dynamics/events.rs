@@ -27,13 +27,16 @@ pub(super) struct Sound {
 /// Per peak-level bin: events and the moments of their sound descriptors.
 #[derive(Clone, Debug)]
 pub(super) struct EventStats {
+    /// Events that peaked in each bin.
     pub count: Vec<u32>,
     /// Sum and sum of squares of the exact peak levels (dBFS), to see spreads finer than a
     /// bin.
     pub level: Vec<f64>,
     pub level_sq: Vec<f64>,
+    /// Sum and sum of squares of their crest factors (dB).
     pub crest: Vec<f64>,
     pub crest_sq: Vec<f64>,
+    /// Sum and sum of squares of their brightness (log2 zero crossings per ms).
     pub bright: Vec<f64>,
     pub bright_sq: Vec<f64>,
 }
@@ -82,10 +85,12 @@ pub(super) struct Events {
     level: f32,
     sound: Sound,
     drop: f32,
+    /// The events ended so far.
     pub stats: EventStats,
 }
 
 impl Events {
+    /// A tracker with no event yet.
     pub fn new() -> Self {
         Self {
             rising: false,
@@ -96,6 +101,7 @@ impl Events {
         }
     }
 
+    /// Forgets every event, keeping the allocation.
     pub fn clear(&mut self) {
         self.rising = false;
         self.level = 0.0;

@@ -5,18 +5,28 @@
 //!
 //! - **Flat tops**: a hard clipper holds every sample over its threshold at exactly one
 //!   value, so runs of identical samples sit at the bus's peak.
-//! - **A pile-up of peaks under a ceiling**: a brickwall limiter maps every window whose peak
-//!   would have exceeded its ceiling onto that ceiling, so window peaks crowd into a narrow
-//!   band at the top instead of thinning out as a natural top end does.
-//! - **…while loudness varies**: the windows at the ceiling have different loudness (crest
-//!   factors), which copies of one sound (a drum sample at one velocity, a held note) do not.
-//! - **A spike in the top bin** of the sample-amplitude histogram, and a collapsed
-//!   peak-to-short-term loudness ratio, as supporting cues.
+//! - **A pile-up of peaks at a ceiling**: a brickwall limiter maps every hit or phrase that
+//!   would have exceeded its ceiling onto that ceiling. The level is cut into events
+//!   (`events`: a held note is one event, each hit another), and the event peaks in the
+//!   top tenth of a dB (or two or four tenths, for limiters whose sample peaks scatter) are
+//!   compared with how densely events sit just under that band: a natural top end thins
+//!   out, a limited one steps up (`features`).
+//! - **…while the sound varies**: the events at the ceiling differ in crest factor or
+//!   brightness more than in peak level. Copies of one drum sample at one velocity share
+//!   their peak without any limiter, and share everything else too.
+//! - **A spike in the top bin** of the sample-amplitude histogram, with flat runs, for
+//!   clipping. The peak-to-short-term loudness ratio is measured and reported, not used:
+//!   held pads and basses have a low one unprocessed.
 //!
-//! Everything is binned into fixed histograms ([`level_bins`](super::level_bins)) as the
-//! audio goes by, so memory is bounded whatever the length, [`DynamicsDetector::push`]
-//! never allocates, and the result does not depend on how the audio was chunked. The
-//! decision is taken from the histograms when [`DynamicsDetector::result`] is asked.
+//! Everything is binned into fixed histograms of 0.034–0.068 dB level bins as the audio goes
+//! by (about 250 kB per bus, whatever the length), [`DynamicsDetector::push`] never
+//! allocates and costs a few operations per sample, and the result does not depend on how
+//! the audio was chunked. The decision (`verdict`) is taken from the histograms when
+//! [`DynamicsDetector::result`] is asked; [`DynamicsDetector::features`] shows what it saw.
+//!
+//! Measured on the evaluation corpus (`tests/eval`, `cargo run --release --example evaluate`):
+//! 46 of 48 files limited by ≥ 3 dB found, 12 of 12 clipped, no false alarm on 68
+//! unprocessed stems and 76 unprocessed masters.
 
 mod events;
 mod features;
@@ -58,7 +68,9 @@ impl DynamicsVerdict {
 pub struct DynamicsResult {
     /// None, limited or clipped.
     pub verdict: DynamicsVerdict,
-    /// 0 (no evidence or no signal) to 1 (unmistakable), for the verdict given.
+    /// Evidence of processing, 0 to 1: 0.5 and above when limited or clipped (1 is
+    /// unmistakable); under 0.5 for none, how close the bus came (0 when there was too little
+    /// signal to judge).
     pub confidence: f32,
     /// Level of the ceiling the peaks sit at, dBFS, when limited or clipped.
     pub ceiling_dbfs: Option<f32>,

@@ -18,6 +18,7 @@ pub(super) struct ShapeStats {
 }
 
 impl ShapeStats {
+    /// Empty histograms.
     pub fn new() -> Self {
         Self {
             flat_runs: Histogram::new(),
@@ -25,6 +26,7 @@ impl ShapeStats {
         }
     }
 
+    /// Empties every histogram.
     pub fn clear(&mut self) {
         self.flat_runs.clear();
         self.flat_samples.clear();

@@ -39,10 +39,12 @@ pub(super) struct Windows {
     windows: u64,
     /// Highest short-term (3 s) mean square seen, per channel-sample.
     pub max_short_term: f64,
+    /// The events the windows make up.
     pub events: Events,
 }
 
 impl Windows {
+    /// Windows of a bus of `channels` channels at `sample_rate` Hz.
     pub fn new(channels: usize, sample_rate: f32) -> Self {
         let len = ((sample_rate * WINDOW_SECONDS).round() as usize).max(8);
         let short_term = ((SHORT_TERM_SECONDS / WINDOW_SECONDS).round() as usize).max(1);
@@ -63,11 +65,7 @@ impl Windows {
         }
     }
 
-    /// Window length in frames.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
+    /// Forgets everything, keeping the allocation.
     pub fn clear(&mut self) {
         self.energy.fill(0.0);
         self.crossings.fill(0);
@@ -94,7 +92,7 @@ impl Windows {
             self.peak = (peak, self.frame);
         }
         self.frame += 1;
-        if self.frame % self.len as u64 == 0 {
+        if self.frame.is_multiple_of(self.len as u64) {
             self.end_window();
         }
     }
