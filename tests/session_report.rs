@@ -456,6 +456,9 @@ struct Expected {
     end: i64,
     master_peak: [f32; 2],
     stems: Vec<ExpectedStem>,
+    /// A bus reaches the master without a stem instance the master can compare (its insert
+    /// was removed, or it runs at another sample rate): the sum-check cannot null.
+    unaccounted: bool,
 }
 
 impl Expected {
@@ -471,11 +474,23 @@ impl Expected {
             })
             .collect();
         stems.sort_by(|a, b| a.name.cmp(&b.name));
+        let compared = |source: &Source| {
+            session.tracks.iter().any(|t| {
+                t.source.period == source.period
+                    && t.source.level_db == source.level_db
+                    && t.rate == session.master_rate
+            })
+        };
+        let unaccounted = session
+            .mix
+            .iter()
+            .any(|source| source.max_peak_db().is_some() && !compared(source));
         Self {
             rate: session.master_rate as u32,
             end: session.end,
             master_peak: session.master_peak,
             stems,
+            unaccounted,
         }
     }
 
@@ -509,6 +524,10 @@ impl Expected {
             if s.rate != self.rate {
                 add("stems.sample_rate", name, Severity::Fail);
             }
+        }
+        if self.unaccounted {
+            add("sum.null", None, Severity::Fail);
+            add("sum.unaccounted", None, Severity::Fail);
         }
         out
     }
@@ -800,7 +819,7 @@ fn a_played_session_writes_a_report_that_matches_what_was_played() {
     );
 
     // 2. A destroyed stem disappears: the Pad bus's insert is removed (its audio still reaches
-    // the master), and the next pass lists seven stems.
+    // the master, now as signal no stem carries), and the next pass lists seven stems.
     let pad_slot = r
         .stems
         .iter()

@@ -149,19 +149,19 @@ const UNITY: Route = Route {
 fn mix(stems: &[Stereo], routes: &[Route], extra: Option<&Stereo>) -> Stereo {
     let mut out = [vec![0.0f32; FRAMES], vec![0.0f32; FRAMES]];
     for (s, r) in stems.iter().zip(routes) {
-        for ch in 0..2 {
-            for i in 0..FRAMES {
+        for (o, src) in out.iter_mut().zip(s) {
+            for (i, v) in o.iter_mut().enumerate() {
                 let j = i as i64 - r.delay;
                 if (0..FRAMES as i64).contains(&j) {
-                    out[ch][i] += s[ch][j as usize] * r.gain;
+                    *v += src[j as usize] * r.gain;
                 }
             }
         }
     }
     if let Some(e) = extra {
-        for ch in 0..2 {
-            for i in 0..FRAMES {
-                out[ch][i] += e[ch][i];
+        for (o, src) in out.iter_mut().zip(e) {
+            for (v, &x) in o.iter_mut().zip(src) {
+                *v += x;
             }
         }
     }
