@@ -1,41 +1,63 @@
-//! Measures the limiter / clipper detectors on a corpus of real recordings processed by real
-//! limiters and clippers (built by `tests/eval/make_corpus.py`; its `manifest.json` holds
-//! the ground truth).
+//! Measures Stemcheck's session analysis and report on a corpus of real recordings processed
+//! by real limiters and clippers, with faults put between the stems and the master (built by
+//! `tests/eval/make_corpus.py`; its `manifest.json` holds the ground truth).
 //!
 //! ```text
-//! cargo run --release --example evaluate -- <corpus_dir> [--details]
+//! cargo run --release --example evaluate -- <corpus_dir> [--details] [--jobs N]
 //! ```
 //!
-//! Runs [`DynamicsDetector`] on every stem and master file and [`MasterProcessing`] on every
-//! session's master against the sum of its stems at unity, then prints: detection of
-//! limiting at ≥ 3 dB of gain reduction per tool and drive and overall, clipper detection,
-//! false alarms on unprocessed stems (each file once: a base stem reappears in every variant
-//! of its session) and on unprocessed masters, and false master-processing alarms on
-//! sessions whose master is not limited. Exits with status 1 when a target is missed
-//! (≥ 95 % detection, ≤ 2 % false alarms), 2 when the corpus cannot be read.
+//! Every session is decoded once and fed, in 4096-frame chunks, to one [`SessionAnalysis`]
+//! (sum-check, limiter / clipper detection of the master and every stem, the stem sum's true
+//! peak) and to one [`BusMeter`] per bus; the figures and the meters' readings then go through
+//! [`build_report`], as in the plugin's master. Printed:
 //!
-//! The table is built from one [`SessionOutcome`] per session
-//! ([`evaluate_session`]) folded into a [`Tally`]; new figures (the sum-check's, say) go into
-//! both.
+//! - the detectors on their own: limiting at ≥ 3 dB of gain reduction per tool and drive,
+//!   clippers, false alarms on unprocessed files (each file once: a base stem reappears in
+//!   every variant of its session), master-bus processing found against the stems and false
+//!   master-processing alarms;
+//! - the report against the ground truth: clean sessions READY with a null below −90 dB,
+//!   `limiter.stem` / `limiter.master` on limited buses, `clip.*` on clipped stems, offsets to
+//!   the sample, gains to 0.1 dB, polarity, unaccounted signal (and its level error);
+//! - per kind of session the verdicts and any fail or warn finding the truth does not explain,
+//!   and false alarms per rule with their denominators;
+//! - a Markdown summary, with the time taken and the hours of audio analysed.
+//!
+//! Exits with status 1 when a target is missed (each is listed), 2 when the corpus cannot be
+//! read.
+//!
+//! Each session gives one [`SessionOutcome`] ([`evaluate_session`]); they are folded into a
+//! [`Tally`] in manifest order, so the output does not depend on `--jobs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
-use stemcheck::analysis::{
-    DynamicsDetector, DynamicsFeatures, DynamicsResult, DynamicsVerdict, MasterProcessing,
-    MasterProcessingResult,
+use stemcheck::analysis::session::{SessionAnalysis, SessionFigures};
+use stemcheck::analysis::{DynamicsResult, DynamicsVerdict, SumCheckConfig};
+use stemcheck::dsp::bus_meter::{BusMeter, MeterSettings};
+use stemcheck::dsp::pass::TransportState;
+use stemcheck::report::{
+    build_report, BusInput, Finding, ReportInput, Severity, SumInput, Thresholds, Verdict,
 };
 
 /// Detection wanted at ≥ 3 dB of gain reduction.
 const DETECTION_TARGET: f64 = 0.95;
 /// Most false alarms allowed on unprocessed material.
 const FALSE_ALARM_TARGET: f64 = 0.02;
+/// Checks that must hold in every case (READY, null depth, offsets, gains).
+const EVERY_CASE: f64 = 1.0;
 /// Gain reductions from this much up count for the detection rate, dB.
 const MIN_GAIN_REDUCTION_DB: f32 = 3.0;
-/// Frames pushed at a time, like a host block.
-const CHUNK: usize = 512;
+/// A clean session must null below this, dB.
+const CLEAN_NULL_DB: f32 = -90.0;
+/// A fitted gain must be this close to the truth, dB.
+const GAIN_TOLERANCE_DB: f32 = 0.1;
+/// Frames pushed at a time.
+const CHUNK: usize = 4096;
 
 /// `manifest.json`, as far as this tool reads it.
 #[derive(Debug, Deserialize)]
@@ -47,9 +69,13 @@ struct Manifest {
 #[derive(Debug, Deserialize)]
 struct Session {
     id: String,
+    #[serde(default)]
+    base: String,
     kind: String,
     master: Bus,
     stems: Vec<Bus>,
+    #[serde(default)]
+    truth: Truth,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +84,61 @@ struct Bus {
     name: Option<String>,
     file: String,
     processing: Option<Processing>,
+}
+
+/// What was done between the stems and the master (`null` fields: nothing).
+#[derive(Clone, Debug, Default, Deserialize)]
+struct Truth {
+    #[serde(default)]
+    offset: Option<OffsetTruth>,
+    #[serde(default)]
+    polarity: Option<StemTruth>,
+    #[serde(default)]
+    gain: Option<GainTruth>,
+    #[serde(default)]
+    unaccounted: Option<UnaccountedTruth>,
+}
+
+impl Truth {
+    /// No fault between the stems and the master.
+    fn is_clear(&self) -> bool {
+        self.offset.is_none()
+            && self.polarity.is_none()
+            && self.gain.is_none()
+            && self.unaccounted.is_none()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct OffsetTruth {
+    stem: String,
+    /// > 0: the stem reaches the master late.
+    samples: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct StemTruth {
+    stem: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct GainTruth {
+    stem: String,
+    /// `[left, right]`, dB.
+    db: Vec<f32>,
+}
+
+impl GainTruth {
+    /// The same gain on every channel: a fader; otherwise a pan.
+    fn is_fader(&self) -> bool {
+        self.db.windows(2).all(|w| w[0] == w[1])
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct UnaccountedTruth {
+    /// Energy of the extra track relative to the master file, dB.
+    level_db: f32,
 }
 
 /// Ground truth of one file's processing.
@@ -77,6 +158,14 @@ impl Processing {
     /// The gain reduction achieved, else the drive.
     fn reduction_db(&self) -> Option<f32> {
         self.gain_reduction_db.or(self.drive_db)
+    }
+
+    /// A limiter reducing by at least [`MIN_GAIN_REDUCTION_DB`].
+    fn is_strong_limiter(&self) -> bool {
+        self.kind == "limiter"
+            && self
+                .reduction_db()
+                .is_some_and(|gr| gr >= MIN_GAIN_REDUCTION_DB)
     }
 
     /// A short tool name for the table.
@@ -133,26 +222,49 @@ impl Audio {
         self.channels.first().map_or(0, Vec::len)
     }
 
-    /// Channel slices of frames `from..to`.
-    fn chunk(&self, from: usize, to: usize) -> Vec<&[f32]> {
-        self.channels.iter().map(|c| &c[from..to]).collect()
+    /// Channel slices of frames `from..to`; `None` when the file ends before `to`.
+    fn chunk(&self, from: usize, to: usize) -> Option<Vec<&[f32]>> {
+        (to <= self.frames()).then(|| self.channels.iter().map(|c| &c[from..to]).collect())
     }
 }
 
-/// The detector's reading of one file.
-#[derive(Clone, Copy, Debug)]
-struct FileOutcome {
-    result: DynamicsResult,
-    features: DynamicsFeatures,
+/// Decoded files of one base: its stems reappear in every variant of the session.
+struct Files {
+    root: PathBuf,
+    base: String,
+    audio: HashMap<String, Arc<Audio>>,
 }
 
-/// One bus of a session: its truth and the reading.
+impl Files {
+    fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            base: String::new(),
+            audio: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, base: &str, file: &str) -> Result<Arc<Audio>, String> {
+        if base != self.base {
+            self.audio.clear();
+            self.base = base.to_string();
+        }
+        if let Some(a) = self.audio.get(file) {
+            return Ok(a.clone());
+        }
+        let a = Arc::new(Audio::read(&self.root.join(file))?);
+        self.audio.insert(file.to_string(), a.clone());
+        Ok(a)
+    }
+}
+
+/// One bus of a session: its truth and the detector's reading.
 #[derive(Clone, Debug)]
 struct BusOutcome {
     file: String,
     name: String,
     truth: Option<Processing>,
-    reading: FileOutcome,
+    dynamics: DynamicsResult,
 }
 
 /// Everything measured on one session.
@@ -160,97 +272,175 @@ struct BusOutcome {
 struct SessionOutcome {
     id: String,
     kind: String,
+    truth: Truth,
     master: BusOutcome,
     stems: Vec<BusOutcome>,
-    /// Master against the stem sum at unity.
-    master_processing: MasterProcessingResult,
+    figures: SessionFigures,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    /// Seconds of session audio (the master's length).
+    seconds: f64,
+    /// Seconds of every file read (master and stems).
+    file_seconds: f64,
 }
 
-/// Runs the detector over a file in host-sized chunks.
-fn detect(audio: &Audio, sample_rate: f32) -> FileOutcome {
-    let mut d = DynamicsDetector::new(audio.channels.len(), sample_rate);
-    let n = audio.frames();
-    let mut t = 0;
-    while t < n {
-        let end = (t + CHUNK).min(n);
-        d.push(&audio.chunk(t, end));
-        t = end;
+impl SessionOutcome {
+    /// Whether a finding `id` concerns `stem` (`None`: the master or the session).
+    fn has(&self, id: &str, stem: Option<&str>) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.id == id && f.stem.as_deref() == stem)
     }
-    FileOutcome {
-        result: d.result(),
-        features: d.features(),
+
+    /// A `clip.*` finding about `stem`.
+    fn has_clip(&self, stem: Option<&str>) -> bool {
+        self.has("clip.flat_top", stem) || self.has("clip.samples", stem)
+    }
+
+    fn stem(&self, name: &str) -> Option<(usize, &BusOutcome)> {
+        self.stems.iter().enumerate().find(|(_, b)| b.name == name)
+    }
+
+    /// Whether the truth accounts for a fail or warn finding.
+    fn explains(&self, f: &Finding) -> bool {
+        let stem = f.stem.as_deref();
+        let processed = match stem {
+            Some(n) => self.stem(n).and_then(|(_, b)| b.truth.as_ref()),
+            None => self.master.truth.as_ref(),
+        };
+        let t = &self.truth;
+        let on = |truth: Option<&str>| truth.is_some() && truth == stem;
+        match f.id.as_str() {
+            "limiter.stem" | "limiter.master" => processed.is_some_and(|p| p.kind == "limiter"),
+            // A limiter read as a clipper is found, but named wrong: not a false alarm.
+            "clip.flat_top" | "clip.samples" => processed.is_some(),
+            "sum.null" => self.master.truth.is_some() || !t.is_clear(),
+            "sum.unaccounted" => t.unaccounted.is_some(),
+            "sum.gain" => on(t.gain.as_ref().map(|g| g.stem.as_str())),
+            "sum.offset" => on(t.offset.as_ref().map(|o| o.stem.as_str())),
+            "sum.polarity" => on(t.polarity.as_ref().map(|p| p.stem.as_str())),
+            _ => false,
+        }
     }
 }
 
-/// Reads and analyses files, each once.
-struct Files {
-    root: PathBuf,
+/// Decodes and analyses one session: the session analysis and a meter per bus over the same
+/// chunks, then the report.
+fn evaluate_session(
+    session: &Session,
+    files: &mut Files,
     sample_rate: f32,
-    readings: HashMap<String, FileOutcome>,
-}
-
-impl Files {
-    fn audio(&self, file: &str) -> Result<Audio, String> {
-        Audio::read(&self.root.join(file))
+) -> Result<SessionOutcome, String> {
+    let base = session.base.as_str();
+    let master = files.get(base, &session.master.file)?;
+    let stems = session
+        .stems
+        .iter()
+        .map(|b| files.get(base, &b.file))
+        .collect::<Result<Vec<_>, _>>()?;
+    let channels = master.channels.len();
+    if !(1..=2).contains(&channels) || stems.iter().any(|s| !(1..=2).contains(&s.channels.len())) {
+        return Err(format!(
+            "{}: only mono and stereo files are read",
+            session.id
+        ));
     }
-
-    fn reading(&mut self, file: &str, audio: &Audio) -> FileOutcome {
-        if let Some(r) = self.readings.get(file) {
-            return *r;
-        }
-        let r = detect(audio, self.sample_rate);
-        self.readings.insert(file.to_string(), r);
-        r
-    }
-}
-
-/// Analyses one session: every stem and the master on their own, and the master against
-/// the sum of the stems at unity.
-fn evaluate_session(session: &Session, files: &mut Files) -> Result<SessionOutcome, String> {
-    let master_audio = files.audio(&session.master.file)?;
-    let channels = master_audio.channels.len();
-    let frames = master_audio.frames();
-    let mut sum = vec![vec![0.0f64; frames]; channels];
-    let mut stems = Vec::with_capacity(session.stems.len());
-    for bus in &session.stems {
-        let audio = files.audio(&bus.file)?;
-        for (ch, acc) in sum.iter_mut().enumerate() {
-            let src = &audio.channels[ch.min(audio.channels.len() - 1)];
-            for (a, &x) in acc.iter_mut().zip(src) {
-                *a += x as f64;
-            }
-        }
-        stems.push(BusOutcome {
-            file: bus.file.clone(),
-            name: bus.name.clone().unwrap_or_else(|| bus.file.clone()),
-            truth: bus.processing.clone(),
-            reading: files.reading(&bus.file, &audio),
-        });
-    }
-    let sum = Audio {
-        channels: sum
-            .into_iter()
-            .map(|c| c.into_iter().map(|x| x as f32).collect())
-            .collect(),
+    let frames = master.frames();
+    let stem_channels: Vec<usize> = stems.iter().map(|s| s.channels.len()).collect();
+    let mut analysis =
+        SessionAnalysis::new(SumCheckConfig::new(channels, sample_rate), &stem_channels);
+    let settings = MeterSettings {
+        tp_ceiling_db: Thresholds::default().tp_ceiling_db,
     };
-    let mut processing = MasterProcessing::new(channels, files.sample_rate);
+    let mut master_meter = BusMeter::new(channels, sample_rate, settings);
+    let mut stem_meters: Vec<BusMeter> = stem_channels
+        .iter()
+        .map(|&c| BusMeter::new(c, sample_rate, settings))
+        .collect();
     let mut t = 0;
     while t < frames {
         let end = (t + CHUNK).min(frames);
-        processing.push(&master_audio.chunk(t, end), &sum.chunk(t, end));
+        let transport = TransportState {
+            playing: true,
+            pos_samples: Some(t as i64),
+        };
+        let m = master.chunk(t, end).expect("within the master");
+        let s: Vec<Option<Vec<&[f32]>>> = stems.iter().map(|a| a.chunk(t, end)).collect();
+        let refs: Vec<Option<&[&[f32]]>> = s.iter().map(|c| c.as_deref()).collect();
+        analysis.push(&m, &refs);
+        master_meter.process(&m, transport);
+        for (meter, chunk) in stem_meters.iter_mut().zip(&s) {
+            if let Some(c) = chunk {
+                meter.process(c, transport);
+            }
+        }
         t = end;
     }
+    analysis.finish();
+    let figures = analysis.figures();
+
+    let mut master_bus = BusInput::new("Master".into(), None, true, master_meter.snapshot());
+    master_bus.dynamics = Some(figures.master_dynamics);
+    let names: Vec<String> = session
+        .stems
+        .iter()
+        .map(|b| b.name.clone().unwrap_or_else(|| b.file.clone()))
+        .collect();
+    let stem_buses = names
+        .iter()
+        .zip(&stem_meters)
+        .enumerate()
+        .map(|(i, (name, meter))| {
+            let mut bus = BusInput::new(name.clone(), Some(i + 1), true, meter.snapshot());
+            bus.dynamics = figures.stem_dynamics.get(i).copied();
+            bus.fit = figures.sum.stems.get(i).cloned();
+            bus
+        })
+        .collect();
+    let mut sum = figures.sum.clone();
+    sum.stems.clear();
+    let input = ReportInput {
+        plugin_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created: SystemTime::UNIX_EPOCH,
+        thresholds: Thresholds::default(),
+        master: master_bus,
+        stems: stem_buses,
+        sum: Some(SumInput {
+            figures: sum,
+            sum_true_peak_dbtp: figures.sum_true_peak_dbtp,
+        }),
+    };
+    let report = build_report(&input);
+
+    let rate = f64::from(sample_rate);
+    let file_frames: usize = stems.iter().map(|s| s.frames()).sum::<usize>() + frames;
     Ok(SessionOutcome {
         id: session.id.clone(),
         kind: session.kind.clone(),
+        truth: session.truth.clone(),
         master: BusOutcome {
             file: session.master.file.clone(),
             name: "master".into(),
             truth: session.master.processing.clone(),
-            reading: files.reading(&session.master.file, &master_audio),
+            dynamics: figures.master_dynamics,
         },
-        stems,
-        master_processing: processing.result(),
+        stems: session
+            .stems
+            .iter()
+            .zip(names)
+            .enumerate()
+            .map(|(i, (b, name))| BusOutcome {
+                file: b.file.clone(),
+                name,
+                truth: b.processing.clone(),
+                dynamics: figures.stem_dynamics.get(i).copied().unwrap_or_default(),
+            })
+            .collect(),
+        verdict: report.verdict,
+        findings: report.findings,
+        figures,
+        seconds: frames as f64 / rate,
+        file_seconds: file_frames as f64 / rate,
     })
 }
 
@@ -277,6 +467,138 @@ impl Rate {
             None => "  –".into(),
         }
     }
+
+    /// "12 / 12" and "100.0 %" for the Markdown table.
+    fn cells(&self) -> (String, String) {
+        (
+            format!("{} / {}", self.hits, self.trials),
+            self.fraction()
+                .map_or("–".into(), |f| format!("{:.1} %", 100.0 * f)),
+        )
+    }
+}
+
+/// A report check against the ground truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum CheckId {
+    CleanReady,
+    CleanNull,
+    LimiterStem,
+    LimiterMaster,
+    Clipped,
+    Offset,
+    Fader,
+    Pan,
+    GainFinding,
+    Polarity,
+    Unaccounted,
+}
+
+impl CheckId {
+    fn label(self) -> &'static str {
+        match self {
+            CheckId::CleanReady => "Clean sessions READY",
+            CheckId::CleanNull => "Clean sessions null below -90 dB",
+            CheckId::LimiterStem => "Stem limiting >= 3 dB -> `limiter.stem` on that stem",
+            CheckId::LimiterMaster => "Master limiting >= 3 dB -> `limiter.master`",
+            CheckId::Clipped => "Clipped stems -> `clip.*` on that stem",
+            CheckId::Offset => "Offsets exact to the sample + `sum.offset` on that stem",
+            CheckId::Fader => "Fader -2 dB: both channels within 0.1 dB",
+            CheckId::Pan => "Pan -3 / 0 dB: each channel within 0.1 dB",
+            CheckId::GainFinding => "Changed gain -> `sum.gain` on that stem",
+            CheckId::Polarity => "Polarity: read inverted + `sum.polarity` on that stem",
+            CheckId::Unaccounted => "Unaccounted track -> `sum.unaccounted`",
+        }
+    }
+
+    /// Least fraction of cases that must pass, when the issue sets one.
+    fn target(self) -> Option<f64> {
+        match self {
+            CheckId::CleanReady
+            | CheckId::CleanNull
+            | CheckId::Offset
+            | CheckId::Fader
+            | CheckId::Pan => Some(EVERY_CASE),
+            CheckId::LimiterStem | CheckId::LimiterMaster => Some(DETECTION_TARGET),
+            _ => None,
+        }
+    }
+}
+
+/// A rule that must stay quiet on some buses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Alarm {
+    LimiterStem,
+    ClipStem,
+    LimiterMaster,
+    ClipMaster,
+    SumNull,
+    SumUnaccounted,
+    SumGain,
+    SumOffset,
+    SumPolarity,
+    SumCancellation,
+}
+
+impl Alarm {
+    fn label(self) -> &'static str {
+        match self {
+            Alarm::LimiterStem => "`limiter.stem` on unprocessed stems",
+            Alarm::ClipStem => "`clip.*` on unprocessed stems",
+            Alarm::LimiterMaster => "`limiter.master` on unprocessed masters",
+            Alarm::ClipMaster => "`clip.*` on unprocessed masters",
+            Alarm::SumNull => "`sum.null` where master = stem sum",
+            Alarm::SumUnaccounted => "`sum.unaccounted` with no extra track",
+            Alarm::SumGain => "`sum.gain` on stems at unity",
+            Alarm::SumOffset => "`sum.offset` on stems in place",
+            Alarm::SumPolarity => "`sum.polarity` on stems not inverted",
+            Alarm::SumCancellation => "`sum.cancellation` (stems never cancel here)",
+        }
+    }
+
+    /// What the denominator counts.
+    fn unit(self) -> &'static str {
+        match self {
+            Alarm::LimiterStem | Alarm::ClipStem => "stems",
+            Alarm::SumGain | Alarm::SumOffset | Alarm::SumPolarity => "stems",
+            _ => "sessions",
+        }
+    }
+
+    /// Most false alarms allowed, when the issue sets it.
+    fn target(self) -> Option<f64> {
+        (self == Alarm::LimiterStem).then_some(FALSE_ALARM_TARGET)
+    }
+}
+
+/// Cases of a check or of a false-alarm rule: hits over trials, and what was read in the
+/// cases worth listing (a check's misses, a rule's firings).
+#[derive(Debug, Default)]
+struct Cases {
+    rate: Rate,
+    listed: Vec<String>,
+}
+
+impl Cases {
+    /// Counts a case; lists it when `list`.
+    fn add(&mut self, hit: bool, list: bool, line: impl FnOnce() -> String) {
+        self.rate.add(hit);
+        if list {
+            self.listed.push(line());
+        }
+    }
+}
+
+/// One kind of session: verdicts, its checks, and the findings the truth does not explain.
+#[derive(Debug, Default)]
+struct KindTally {
+    sessions: u32,
+    ready: u32,
+    warnings: u32,
+    not_ready: u32,
+    /// Sessions in which every check that applies passed.
+    checked: Rate,
+    unexpected: BTreeMap<String, u32>,
 }
 
 /// Everything counted over the corpus.
@@ -304,55 +626,74 @@ struct Tally {
     master_processing_false: BTreeMap<String, Rate>,
     master_processing_false_all: Rate,
     master_processing_false_ids: Vec<String>,
+    /// The report against the truth.
+    checks: BTreeMap<CheckId, Cases>,
+    alarms: BTreeMap<Alarm, Cases>,
+    kinds: BTreeMap<String, KindTally>,
+    /// Null depth of each clean session, dB.
+    clean_nulls: Vec<Option<f32>>,
+    /// |read − truth| of offsets, samples.
+    offset_errors: Vec<i64>,
+    /// |read − truth| of gains per channel, dB.
+    gain_errors: Vec<f32>,
+    /// Unaccounted level read − truth, dB, by session.
+    unaccounted_errors: Vec<(String, Option<f32>)>,
+    seconds: f64,
+    file_seconds: f64,
 }
 
 impl Tally {
-    /// Adds one session. A file already counted (a base stem reappearing in a variant) is
-    /// not counted again.
-    fn add(&mut self, s: &SessionOutcome, seen: &mut std::collections::HashSet<String>) {
+    /// Adds one session. A file already counted by the detector tallies (a base stem
+    /// reappearing in a variant) is not counted there again.
+    fn add(&mut self, s: &SessionOutcome, seen: &mut HashSet<String>) {
+        self.seconds += s.seconds;
+        self.file_seconds += s.file_seconds;
         for bus in s.stems.iter().chain(std::iter::once(&s.master)) {
             if !seen.insert(bus.file.clone()) {
                 continue;
             }
-            let is_master = bus.name == "master";
+            let is_master = bus.name == "master" && bus.file == s.master.file;
             self.add_bus(bus, is_master, s);
         }
-        let truth = s.master.truth.as_ref().filter(|p| p.kind == "limiter");
-        match truth {
+        self.add_master_processing(s);
+        self.add_report(s);
+    }
+
+    fn add_master_processing(&mut self, s: &SessionOutcome) {
+        let mp = &s.figures.sum.master_processing;
+        match s.master.truth.as_ref().filter(|p| p.kind == "limiter") {
             Some(p) => {
-                let found = s.master_processing.detected;
                 self.master_processing
                     .entry(p.tool_name())
                     .or_default()
-                    .add(found);
-                self.master_processing_all.add(found);
+                    .add(mp.detected);
+                self.master_processing_all.add(mp.detected);
                 if let Some(gr) = p.reduction_db() {
                     self.master_gr_errors.push((
                         s.id.clone(),
                         gr,
-                        s.master_processing.gain_reduction_db.map(|m| m - gr),
+                        mp.gain_reduction_db.map(|m| m - gr),
                     ));
                 }
             }
             None => {
-                let alarm = s.master_processing.detected;
                 self.master_processing_false
                     .entry(s.kind.clone())
                     .or_default()
-                    .add(alarm);
-                self.master_processing_false_all.add(alarm);
-                if alarm {
+                    .add(mp.detected);
+                self.master_processing_false_all.add(mp.detected);
+                if mp.detected {
                     self.master_processing_false_ids
-                        .push(format!("{} ({:?})", s.id, s.master_processing));
+                        .push(format!("{} ({mp:?})", s.id));
                 }
             }
         }
     }
 
     fn add_bus(&mut self, bus: &BusOutcome, is_master: bool, s: &SessionOutcome) {
-        let r = bus.reading.result;
+        let r = bus.dynamics;
         let flagged = r.verdict != DynamicsVerdict::None;
-        let line = || format!("{} {}: {:?} {:?}", s.id, bus.file, r, bus.reading.features);
+        let line = || format!("{} {}: {:?}", s.id, bus.file, r);
         match &bus.truth {
             None => {
                 // A master holding a processed stem is not unprocessed material.
@@ -404,10 +745,245 @@ impl Tally {
         }
     }
 
-    /// Prints the table; returns the targets missed.
-    fn print(&self, details: bool) -> Vec<String> {
-        let mut missed = Vec::new();
-        println!("Limiting at ≥ {MIN_GAIN_REDUCTION_DB} dB gain reduction (stems and masters), found as limited or clipped:");
+    fn check(&mut self, id: CheckId, hit: bool, all: &mut bool, line: impl FnOnce() -> String) {
+        self.checks.entry(id).or_default().add(hit, !hit, line);
+        *all &= hit;
+    }
+
+    fn alarm(&mut self, alarm: Alarm, fired: bool, line: impl FnOnce() -> String) {
+        // A hit here is a false alarm.
+        self.alarms
+            .entry(alarm)
+            .or_default()
+            .add(fired, fired, line);
+    }
+
+    /// The report against the truth: checks, false alarms, verdicts.
+    fn add_report(&mut self, s: &SessionOutcome) {
+        let mut all = true;
+        let mut any = false;
+        let id = s.id.as_str();
+        let fits = &s.figures.sum;
+
+        if s.kind == "clean" {
+            any = true;
+            let ready = s.verdict == Verdict::Ready;
+            self.check(CheckId::CleanReady, ready, &mut all, || {
+                format!("{id}: {} ({})", s.verdict.banner(), fail_warn(s).join(", "))
+            });
+            let null = fits.null_depth_db;
+            self.clean_nulls.push(null);
+            let deep = null.is_some_and(|n| n < CLEAN_NULL_DB);
+            self.check(CheckId::CleanNull, deep, &mut all, || {
+                format!("{id}: null {null:?} dB")
+            });
+        }
+
+        if let Some(p) = s.master.truth.as_ref().filter(|p| p.is_strong_limiter()) {
+            any = true;
+            let hit = s.has("limiter.master", None);
+            self.check(CheckId::LimiterMaster, hit, &mut all, || {
+                format!(
+                    "{id}: {} {:.1} dB, master {:?}, processing {:?}",
+                    p.tool_name(),
+                    p.reduction_db().unwrap_or(0.0),
+                    s.master.dynamics,
+                    fits.master_processing
+                )
+            });
+        }
+        for bus in &s.stems {
+            let name = Some(bus.name.as_str());
+            match &bus.truth {
+                Some(p) if p.is_strong_limiter() => {
+                    any = true;
+                    let hit = s.has("limiter.stem", name);
+                    self.check(CheckId::LimiterStem, hit, &mut all, || {
+                        format!(
+                            "{id} {}: {} {:.1} dB, read {:?}",
+                            bus.name,
+                            p.tool_name(),
+                            p.reduction_db().unwrap_or(0.0),
+                            bus.dynamics
+                        )
+                    });
+                }
+                Some(p) if p.kind != "limiter" => {
+                    any = true;
+                    let hit = s.has_clip(name);
+                    self.check(CheckId::Clipped, hit, &mut all, || {
+                        format!(
+                            "{id} {}: {}, read {:?}",
+                            bus.name,
+                            p.tool_name(),
+                            bus.dynamics
+                        )
+                    });
+                }
+                _ => {}
+            }
+        }
+
+        let t = &s.truth;
+        if let Some(o) = &t.offset {
+            any = true;
+            let fit = s.stem(&o.stem).and_then(|(i, _)| fits.stems.get(i));
+            let read = fit.and_then(|f| f.offset_samples);
+            if let Some(r) = read {
+                self.offset_errors.push((r - o.samples).abs());
+            }
+            let hit = read == Some(o.samples) && s.has("sum.offset", Some(&o.stem));
+            self.check(CheckId::Offset, hit, &mut all, || {
+                format!(
+                    "{id} {}: truth {}, read {read:?}, sum.offset {}",
+                    o.stem,
+                    o.samples,
+                    s.has("sum.offset", Some(&o.stem))
+                )
+            });
+        }
+        if let Some(g) = &t.gain {
+            any = true;
+            let fit = s.stem(&g.stem).and_then(|(i, _)| fits.stems.get(i));
+            let read: Vec<Option<f32>> = fit.map(|f| f.gain_db.clone()).unwrap_or_default();
+            let mut within = read.len() == g.db.len();
+            for (r, &truth) in read.iter().zip(&g.db) {
+                match r {
+                    Some(r) => {
+                        let e = (r - truth).abs();
+                        self.gain_errors.push(e);
+                        within &= e <= GAIN_TOLERANCE_DB;
+                    }
+                    None => within = false,
+                }
+            }
+            let which = if g.is_fader() {
+                CheckId::Fader
+            } else {
+                CheckId::Pan
+            };
+            self.check(which, within, &mut all, || {
+                format!("{id} {}: truth {:?} dB, read {read:?}", g.stem, g.db)
+            });
+            let found = s.has("sum.gain", Some(&g.stem));
+            self.check(CheckId::GainFinding, found, &mut all, || {
+                format!(
+                    "{id} {}: read {read:?}, fitted null {:?} dB",
+                    g.stem, fits.null_depth_fitted_db
+                )
+            });
+        }
+        if let Some(p) = &t.polarity {
+            any = true;
+            let fit = s.stem(&p.stem).and_then(|(i, _)| fits.stems.get(i));
+            let inverted = fit.is_some_and(|f| f.polarity_inverted);
+            let found = s.has("sum.polarity", Some(&p.stem));
+            self.check(CheckId::Polarity, inverted && found, &mut all, || {
+                format!(
+                    "{id} {}: inverted {inverted}, sum.polarity {found}, gains {:?}",
+                    p.stem,
+                    fit.map(|f| &f.gain_db)
+                )
+            });
+        }
+        if let Some(u) = &t.unaccounted {
+            any = true;
+            let err = fits.unaccounted_db.map(|r| r - u.level_db);
+            self.unaccounted_errors.push((s.id.clone(), err));
+            let found = s.has("sum.unaccounted", None);
+            self.check(CheckId::Unaccounted, found, &mut all, || {
+                format!(
+                    "{id}: truth {:.2} dB, read {:?} dB",
+                    u.level_db, fits.unaccounted_db
+                )
+            });
+        }
+
+        self.add_alarms(s);
+
+        let k = self.kinds.entry(s.kind.clone()).or_default();
+        k.sessions += 1;
+        match s.verdict {
+            Verdict::Ready => k.ready += 1,
+            Verdict::Warnings => k.warnings += 1,
+            Verdict::NotReady => k.not_ready += 1,
+        }
+        if any {
+            k.checked.add(all);
+        }
+        for f in s.findings.iter().filter(|f| f.severity != Severity::Info) {
+            if !s.explains(f) {
+                *k.unexpected.entry(f.id.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    /// Rules that must stay quiet where the truth gives them nothing to find.
+    fn add_alarms(&mut self, s: &SessionOutcome) {
+        let id = s.id.as_str();
+        let t = &s.truth;
+        let at = |stem: &str| format!("{id} {stem}");
+        for bus in &s.stems {
+            let name = bus.name.as_str();
+            let here = Some(name);
+            if bus.truth.is_none() {
+                self.alarm(Alarm::LimiterStem, s.has("limiter.stem", here), || {
+                    format!("{}: {:?}", at(name), bus.dynamics)
+                });
+                self.alarm(Alarm::ClipStem, s.has_clip(here), || at(name));
+            }
+            let fit = s.stem(name).and_then(|(i, _)| s.figures.sum.stems.get(i));
+            if t.gain.as_ref().is_none_or(|g| g.stem != name) {
+                self.alarm(Alarm::SumGain, s.has("sum.gain", here), || {
+                    format!("{}: {:?}", at(name), fit.map(|f| &f.gain_db))
+                });
+            }
+            if t.offset.as_ref().is_none_or(|o| o.stem != name) {
+                self.alarm(Alarm::SumOffset, s.has("sum.offset", here), || {
+                    format!("{}: {:?}", at(name), fit.and_then(|f| f.offset_samples))
+                });
+            }
+            if t.polarity.as_ref().is_none_or(|p| p.stem != name) {
+                self.alarm(Alarm::SumPolarity, s.has("sum.polarity", here), || {
+                    format!("{}: {:?}", at(name), fit.map(|f| &f.gain_db))
+                });
+            }
+        }
+        let sum = &s.figures.sum;
+        if s.master.truth.is_none() {
+            self.alarm(Alarm::LimiterMaster, s.has("limiter.master", None), || {
+                format!(
+                    "{id}: master {:?}, processing {:?}",
+                    s.master.dynamics, sum.master_processing
+                )
+            });
+            self.alarm(Alarm::ClipMaster, s.has_clip(None), || id.to_string());
+            if t.is_clear() {
+                self.alarm(Alarm::SumNull, s.has("sum.null", None), || {
+                    format!("{id}: null {:?} dB", sum.null_depth_db)
+                });
+            }
+        }
+        if t.unaccounted.is_none() {
+            self.alarm(
+                Alarm::SumUnaccounted,
+                s.has("sum.unaccounted", None),
+                || format!("{id}: {:?} dB", sum.unaccounted_db),
+            );
+        }
+        self.alarm(
+            Alarm::SumCancellation,
+            s.has("sum.cancellation", None),
+            || format!("{id}: {:?} dB", sum.cancellation_db),
+        );
+    }
+
+    /// Prints the detector tables; returns the targets missed.
+    fn print_detectors(&self, details: bool, missed: &mut Vec<String>) {
+        println!(
+            "Detector: limiting at ≥ {MIN_GAIN_REDUCTION_DB} dB gain reduction (stems and \
+             masters, each file once), found as limited or clipped:"
+        );
         for ((tool, gr), rate) in &self.limited {
             println!("  {tool:<14} {gr:>3} dB   {}", rate.show());
         }
@@ -419,15 +995,15 @@ impl Tally {
             "  (read as clipped rather than limited: {})",
             self.limited_as_clipped
         );
-        check(&mut missed, "limiter detection", self.limited_all, |f| {
+        check(missed, "limiter detection", self.limited_all, |f| {
             f >= DETECTION_TARGET
         });
-        println!("Clippers, found as clipped:");
+        println!("Detector: clippers, found as clipped:");
         for (tool, rate) in &self.clipped {
             println!("  {tool:<14}          {}", rate.show());
         }
         println!("  {:<14}          {}", "overall", self.clipped_all.show());
-        check(&mut missed, "clipper detection", self.clipped_all, |f| {
+        check(missed, "clipper detection", self.clipped_all, |f| {
             f >= DETECTION_TARGET
         });
         if !self.ceiling_errors.is_empty() {
@@ -441,16 +1017,18 @@ impl Tally {
                 self.ceiling_errors.len()
             );
         }
-        println!("False alarms (limited or clipped) on unprocessed files, each file once:");
+        println!(
+            "Detector: false alarms (limited or clipped) on unprocessed files, each file once:"
+        );
         println!("  stems          {}", self.stem_false_alarms.show());
         println!("  masters        {}", self.master_false_alarms.show());
         check(
-            &mut missed,
+            missed,
             "false alarms on stems",
             self.stem_false_alarms,
             |f| f <= FALSE_ALARM_TARGET,
         );
-        println!("Master-bus processing (master against the stem sum at unity):");
+        println!("Master-bus processing (master against the stems' fitted sum):");
         for (tool, rate) in &self.master_processing {
             println!("  {tool:<14} found    {}", rate.show());
         }
@@ -460,14 +1038,14 @@ impl Tally {
             self.master_processing_all.show()
         );
         check(
-            &mut missed,
+            missed,
             "master processing detection",
             self.master_processing_all,
             |f| f >= DETECTION_TARGET,
         );
         for (id, truth, err) in &self.master_gr_errors {
             match err {
-                Some(e) => println!("  {id:<36} truth {truth:5.1} dB, read {:+5.1} dB off", e),
+                Some(e) => println!("  {id:<36} truth {truth:5.1} dB, read {e:+5.1} dB off"),
                 None => println!("  {id:<36} truth {truth:5.1} dB, no reading"),
             }
         }
@@ -481,23 +1059,246 @@ impl Tally {
             self.master_processing_false_all.show()
         );
         check(
-            &mut missed,
+            missed,
             "false master-processing alarms",
             self.master_processing_false_all,
             |f| f <= FALSE_ALARM_TARGET,
         );
         if details || !missed.is_empty() {
             for f in &self.false_alarm_files {
-                println!("FALSE ALARM {f}");
+                println!("  FALSE ALARM {f}");
             }
             for f in &self.missed_files {
-                println!("MISSED {f}");
+                println!("  MISSED {f}");
             }
             for f in &self.master_processing_false_ids {
-                println!("FALSE MASTER PROCESSING {f}");
+                println!("  FALSE MASTER PROCESSING {f}");
             }
         }
-        missed
+    }
+
+    /// Prints the report checks, the kinds and the false alarms; returns the targets missed.
+    fn print_report(&self, details: bool, missed: &mut Vec<String>) {
+        println!();
+        println!("Report against the truth:");
+        for (id, cases) in &self.checks {
+            let target = id.target().map_or(String::new(), |t| {
+                format!("  (target ≥ {:.0} %)", 100.0 * t)
+            });
+            println!("  {:<58} {}{target}", id.label(), cases.rate.show());
+            let short = id
+                .target()
+                .is_some_and(|t| cases.rate.fraction().is_some_and(|f| f < t));
+            if short {
+                missed.push(format!("{}: {}", id.label(), cases.rate.show()));
+            }
+            for m in &cases.listed {
+                println!("      missed {m}");
+            }
+        }
+        if let Some(w) = self.worst_clean_null() {
+            println!("  clean null depth, worst: {w:.1} dB");
+        }
+        if let Some(w) = self.offset_errors.iter().max() {
+            println!(
+                "  offset error, worst: {w} samples over {} readings",
+                self.offset_errors.len()
+            );
+        }
+        if let Some(w) = self.worst_gain_error() {
+            println!(
+                "  gain error, worst: {w:.3} dB over {} channel readings",
+                self.gain_errors.len()
+            );
+        }
+        for (id, err) in &self.unaccounted_errors {
+            match err {
+                Some(e) => println!("  unaccounted {id:<36} read − truth {e:+.2} dB"),
+                None => println!("  unaccounted {id:<36} no reading"),
+            }
+        }
+
+        println!();
+        println!("Per kind: verdicts, sessions passing every check that applies, fail/warn findings the truth does not explain:");
+        println!(
+            "  {:<14} {:>4} {:>5} {:>5} {:>5}  {:<16}  unexpected",
+            "kind", "n", "ready", "warn", "fail", "checks"
+        );
+        for (kind, k) in &self.kinds {
+            let unexpected: Vec<String> = k
+                .unexpected
+                .iter()
+                .map(|(id, n)| format!("{id} ×{n}"))
+                .collect();
+            let checks = if k.checked.trials > 0 {
+                k.checked.show()
+            } else {
+                "–".into()
+            };
+            println!(
+                "  {kind:<14} {:>4} {:>5} {:>5} {:>5}  {checks:<16}  {}",
+                k.sessions,
+                k.ready,
+                k.warnings,
+                k.not_ready,
+                if unexpected.is_empty() {
+                    "none".into()
+                } else {
+                    unexpected.join(", ")
+                }
+            );
+        }
+
+        println!();
+        println!("False alarms per rule (fired where the truth gives it nothing to find):");
+        for (alarm, cases) in &self.alarms {
+            let target = alarm.target().map_or(String::new(), |t| {
+                format!("  (target ≤ {:.0} %)", 100.0 * t)
+            });
+            println!(
+                "  {:<46} {} {}{target}",
+                alarm.label(),
+                cases.rate.show(),
+                alarm.unit()
+            );
+            let over = alarm
+                .target()
+                .is_some_and(|t| cases.rate.fraction().is_some_and(|f| f > t));
+            if over {
+                missed.push(format!(
+                    "false alarms, {}: {}",
+                    alarm.label(),
+                    cases.rate.show()
+                ));
+            }
+            for m in &cases.listed {
+                println!("      fired {m}");
+            }
+        }
+    }
+
+    fn worst_clean_null(&self) -> Option<f32> {
+        self.clean_nulls
+            .iter()
+            .map(|n| n.unwrap_or(f32::INFINITY))
+            .reduce(f32::max)
+    }
+
+    fn worst_gain_error(&self) -> Option<f32> {
+        self.gain_errors.iter().copied().reduce(f32::max)
+    }
+
+    /// The summary as a Markdown table.
+    fn print_markdown(&self, elapsed: Duration) {
+        let mut rows: Vec<(String, Rate, String)> = Vec::new();
+        let target = |t: Option<f64>, up: bool| match t {
+            Some(t) if up => format!("≥ {:.0} %", 100.0 * t),
+            Some(t) => format!("≤ {:.0} %", 100.0 * t),
+            None => "–".into(),
+        };
+        for (id, cases) in &self.checks {
+            let mut label = id.label().to_string();
+            match id {
+                CheckId::CleanNull => {
+                    if let Some(w) = self.worst_clean_null() {
+                        label = format!("{label} (worst {w:.1} dB)");
+                    }
+                }
+                CheckId::Offset => {
+                    if let Some(w) = self.offset_errors.iter().max() {
+                        label = format!("{label} (worst error {w} samples)");
+                    }
+                }
+                CheckId::Pan => {
+                    if let Some(w) = self.worst_gain_error() {
+                        label = format!("{label} (worst error, fader and pan: {w:.3} dB)");
+                    }
+                }
+                CheckId::Unaccounted => {
+                    let errs: Vec<f32> =
+                        self.unaccounted_errors.iter().filter_map(|e| e.1).collect();
+                    if let Some(w) = errs.iter().map(|e| e.abs()).reduce(f32::max) {
+                        let mean = errs.iter().sum::<f32>() / errs.len() as f32;
+                        label = format!(
+                            "{label} (level read − truth: mean {mean:+.2} dB, worst {w:.2} dB)"
+                        );
+                    }
+                }
+                _ => {}
+            }
+            rows.push((label, cases.rate, target(id.target(), true)));
+        }
+        rows.push((
+            "Detector: limiting >= 3 dB read as limited or clipped (each file once)".into(),
+            self.limited_all,
+            target(Some(DETECTION_TARGET), true),
+        ));
+        rows.push((
+            "Detector: clipped stems read as clipped".into(),
+            self.clipped_all,
+            target(Some(DETECTION_TARGET), true),
+        ));
+        rows.push((
+            "Master-bus processing found against the stems".into(),
+            self.master_processing_all,
+            target(Some(DETECTION_TARGET), true),
+        ));
+        for (alarm, cases) in &self.alarms {
+            rows.push((
+                format!("False alarm: {} ({})", alarm.label(), alarm.unit()),
+                cases.rate,
+                target(alarm.target(), false),
+            ));
+        }
+        rows.push((
+            "False alarm: detector on unprocessed stems (each file once)".into(),
+            self.stem_false_alarms,
+            target(Some(FALSE_ALARM_TARGET), false),
+        ));
+        rows.push((
+            "False alarm: master processing on masters not limited".into(),
+            self.master_processing_false_all,
+            target(Some(FALSE_ALARM_TARGET), false),
+        ));
+        println!();
+        println!("| Check | Found / cases | Rate | Target |");
+        println!("| --- | ---: | ---: | ---: |");
+        for (label, rate, target) in rows {
+            let (found, rate) = rate.cells();
+            println!("| {label} | {found} | {rate} | {target} |");
+        }
+        let secs = elapsed.as_secs_f64();
+        println!(
+            "| Evaluation time | {} | {:.1} x real time | |",
+            format_duration(secs),
+            self.seconds / secs.max(1e-9)
+        );
+        println!(
+            "| Audio analysed | {:.2} h of sessions | {:.2} h of files (masters and stems) | |",
+            self.seconds / 3600.0,
+            self.file_seconds / 3600.0
+        );
+    }
+}
+
+/// The fail and warn finding ids of a session, with their stems.
+fn fail_warn(s: &SessionOutcome) -> Vec<String> {
+    s.findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| match &f.stem {
+            Some(stem) => format!("{} {stem}", f.id),
+            None => f.id.clone(),
+        })
+        .collect()
+}
+
+fn format_duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{secs:.1} s")
     }
 }
 
@@ -510,44 +1311,117 @@ fn check(missed: &mut Vec<String>, what: &str, rate: Rate, ok: impl Fn(f64) -> b
     }
 }
 
-fn run(root: &Path, details: bool) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(root.join("manifest.json"))
-        .map_err(|e| format!("{}: {e}", root.join("manifest.json").display()))?;
+/// Analyses every session on `jobs` threads; a thread takes one base at a time, so each base's
+/// stems are decoded once. Outcomes come back in manifest order.
+fn analyse_all(
+    root: &Path,
+    manifest: &Manifest,
+    jobs: usize,
+) -> Result<Vec<SessionOutcome>, String> {
+    let mut bases: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, s) in manifest.sessions.iter().enumerate() {
+        match bases.iter_mut().find(|(b, _)| *b == s.base) {
+            Some((_, list)) => list.push(i),
+            None => bases.push((s.base.clone(), vec![i])),
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<SessionOutcome, String>>>> =
+        Mutex::new((0..manifest.sessions.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                let mut files = Files::new(root);
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((_, list)) = bases.get(b) else { break };
+                    for &i in list {
+                        let r = evaluate_session(
+                            &manifest.sessions[i],
+                            &mut files,
+                            manifest.sample_rate,
+                        );
+                        let failed = r.is_err();
+                        results.lock().expect("no panics while holding it")[i] = Some(r);
+                        if failed {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().expect("threads joined");
+    let mut out = Vec::with_capacity(results.len());
+    for (r, s) in results.into_iter().zip(&manifest.sessions) {
+        match r {
+            Some(r) => out.push(r?),
+            None => return Err(format!("{}: not analysed (an earlier file failed)", s.id)),
+        }
+    }
+    Ok(out)
+}
+
+fn run(root: &Path, details: bool, jobs: usize) -> Result<Vec<String>, String> {
+    let start = Instant::now();
+    let path = root.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| format!("manifest: {e}"))?;
-    let mut files = Files {
-        root: root.to_path_buf(),
-        sample_rate: manifest.sample_rate,
-        readings: HashMap::new(),
-    };
+    if manifest.sessions.is_empty() {
+        return Err("manifest: no sessions".into());
+    }
+    let outcomes = analyse_all(root, &manifest, jobs)?;
     let mut tally = Tally::default();
-    let mut seen = std::collections::HashSet::new();
-    for session in &manifest.sessions {
-        let outcome = evaluate_session(session, &mut files)?;
+    let mut seen = HashSet::new();
+    for outcome in &outcomes {
         if details {
             println!(
-                "{:<40} master {:?} processing {:?}",
-                outcome.id, outcome.master.reading.result, outcome.master_processing
+                "{:<40} {:<9} null {:>7.1} dB  {}",
+                outcome.id,
+                outcome.verdict.banner(),
+                outcome.figures.sum.null_depth_db.unwrap_or(f32::NAN),
+                fail_warn(outcome).join(", ")
             );
         }
-        tally.add(&outcome, &mut seen);
+        tally.add(outcome, &mut seen);
     }
-    Ok(tally.print(details))
+    let elapsed = start.elapsed();
+    let mut missed = Vec::new();
+    tally.print_detectors(details, &mut missed);
+    tally.print_report(details, &mut missed);
+    tally.print_markdown(elapsed);
+    println!();
+    println!(
+        "{} sessions in {:.1} s ({jobs} threads)",
+        outcomes.len(),
+        elapsed.as_secs_f64()
+    );
+    Ok(missed)
 }
 
 fn main() -> ExitCode {
     let mut root = None;
     let mut details = false;
-    for arg in std::env::args().skip(1) {
+    let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--details" => details = true,
+            "--jobs" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => jobs = n,
+                None => {
+                    eprintln!("evaluate: --jobs takes a number");
+                    return ExitCode::from(2);
+                }
+            },
             _ => root = Some(PathBuf::from(arg)),
         }
     }
     let Some(root) = root else {
-        eprintln!("usage: evaluate <corpus_dir> [--details]");
+        eprintln!("usage: evaluate <corpus_dir> [--details] [--jobs N]");
         return ExitCode::from(2);
     };
-    match run(&root, details) {
+    match run(&root, details, jobs) {
         Ok(missed) if missed.is_empty() => {
             println!("All targets met.");
             ExitCode::SUCCESS

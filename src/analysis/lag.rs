@@ -13,10 +13,6 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-/// Correlation peaks within this ratio of the tallest count as tied; the tie goes to the lag
-/// nearest zero.
-const TIE_RATIO: f32 = 0.95;
-
 /// Bins where the stem's power is this far below its strongest bin (−60 dB) are left out:
 /// the stem has nothing there to correlate, and whitening would only amplify what the other
 /// stems left in the target (decisive for a stem of a few pure tones, irrelevant for music).
@@ -131,16 +127,6 @@ impl LagEstimator {
                 best
             }
         });
-        // A periodic stem (a sustained tone, a line-up sine) correlates as well one period
-        // away as in place, and an inverted sine is the same sine half a period on: among
-        // peaks as tall as the tallest, the one nearest zero lag is the likely one.
-        let tall = TIE_RATIO * peak.abs();
-        let (q, peak) = span
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.abs() >= tall)
-            .min_by_key(|(q, _)| (self.max_lag as i64 - *q as i64).abs())
-            .map_or((q, peak), |(q, &v)| (q, v));
         let energy: f64 = span.iter().map(|&v| (v as f64) * (v as f64)).sum();
         let rest =
             (energy - (peak as f64) * (peak as f64)).max(0.0) / (span.len() - 1).max(1) as f64;
