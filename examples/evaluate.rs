@@ -312,8 +312,7 @@ impl SessionOutcome {
         let on = |truth: Option<&str>| truth.is_some() && truth == stem;
         match f.id.as_str() {
             "limiter.stem" | "limiter.master" => processed.is_some_and(|p| p.kind == "limiter"),
-            // A limiter read as a clipper is found, but named wrong: not a false alarm.
-            "clip.flat_top" | "clip.samples" => processed.is_some(),
+            "clip.flat_top" | "clip.samples" => processed.is_some_and(|p| p.kind != "limiter"),
             "sum.null" => self.master.truth.is_some() || !t.is_clear(),
             "sum.unaccounted" => t.unaccounted.is_some(),
             "sum.gain" => on(t.gain.as_ref().map(|g| g.stem.as_str())),
@@ -498,16 +497,16 @@ impl CheckId {
     fn label(self) -> &'static str {
         match self {
             CheckId::CleanReady => "Clean sessions READY",
-            CheckId::CleanNull => "Clean sessions null below -90 dB",
-            CheckId::LimiterStem => "Stem limiting >= 3 dB -> `limiter.stem` on that stem",
-            CheckId::LimiterMaster => "Master limiting >= 3 dB -> `limiter.master`",
-            CheckId::Clipped => "Clipped stems -> `clip.*` on that stem",
+            CheckId::CleanNull => "Clean sessions null below −90 dB",
+            CheckId::LimiterStem => "Stem limiting ≥ 3 dB → `limiter.stem` on that stem",
+            CheckId::LimiterMaster => "Master limiting ≥ 3 dB → `limiter.master`",
+            CheckId::Clipped => "Clipped stems → `clip.*` on that stem",
             CheckId::Offset => "Offsets exact to the sample + `sum.offset` on that stem",
-            CheckId::Fader => "Fader -2 dB: both channels within 0.1 dB",
-            CheckId::Pan => "Pan -3 / 0 dB: each channel within 0.1 dB",
-            CheckId::GainFinding => "Changed gain -> `sum.gain` on that stem",
+            CheckId::Fader => "Fader −2 dB: both channels within 0.1 dB",
+            CheckId::Pan => "Pan −3 / 0 dB: each channel within 0.1 dB",
+            CheckId::GainFinding => "Changed gain → `sum.gain` on that stem",
             CheckId::Polarity => "Polarity: read inverted + `sum.polarity` on that stem",
-            CheckId::Unaccounted => "Unaccounted track -> `sum.unaccounted`",
+            CheckId::Unaccounted => "Unaccounted track → `sum.unaccounted`",
         }
     }
 
@@ -532,6 +531,8 @@ enum Alarm {
     ClipStem,
     LimiterMaster,
     ClipMaster,
+    LimiterOnClipped,
+    ClipOnLimited,
     SumNull,
     SumUnaccounted,
     SumGain,
@@ -547,6 +548,8 @@ impl Alarm {
             Alarm::ClipStem => "`clip.*` on unprocessed stems",
             Alarm::LimiterMaster => "`limiter.master` on unprocessed masters",
             Alarm::ClipMaster => "`clip.*` on unprocessed masters",
+            Alarm::LimiterOnClipped => "`limiter.*` on clipped (not limited) buses",
+            Alarm::ClipOnLimited => "`clip.*` on limited (not clipped) buses",
             Alarm::SumNull => "`sum.null` where master = stem sum",
             Alarm::SumUnaccounted => "`sum.unaccounted` with no extra track",
             Alarm::SumGain => "`sum.gain` on stems at unity",
@@ -561,6 +564,7 @@ impl Alarm {
         match self {
             Alarm::LimiterStem | Alarm::ClipStem => "stems",
             Alarm::SumGain | Alarm::SumOffset | Alarm::SumPolarity => "stems",
+            Alarm::LimiterOnClipped | Alarm::ClipOnLimited => "buses",
             _ => "sessions",
         }
     }
@@ -635,7 +639,7 @@ struct Tally {
     /// |read − truth| of offsets, samples.
     offset_errors: Vec<i64>,
     /// |read − truth| of gains per channel, dB.
-    gain_errors: Vec<f32>,
+    gain_errors: BTreeMap<CheckId, Vec<f32>>,
     /// Unaccounted level read − truth, dB, by session.
     unaccounted_errors: Vec<(String, Option<f32>)>,
     seconds: f64,
@@ -846,22 +850,22 @@ impl Tally {
             any = true;
             let fit = s.stem(&g.stem).and_then(|(i, _)| fits.stems.get(i));
             let read: Vec<Option<f32>> = fit.map(|f| f.gain_db.clone()).unwrap_or_default();
-            let mut within = read.len() == g.db.len();
-            for (r, &truth) in read.iter().zip(&g.db) {
-                match r {
-                    Some(r) => {
-                        let e = (r - truth).abs();
-                        self.gain_errors.push(e);
-                        within &= e <= GAIN_TOLERANCE_DB;
-                    }
-                    None => within = false,
-                }
-            }
             let which = if g.is_fader() {
                 CheckId::Fader
             } else {
                 CheckId::Pan
             };
+            let mut within = read.len() == g.db.len();
+            for (r, &truth) in read.iter().zip(&g.db) {
+                match r {
+                    Some(r) => {
+                        let e = (r - truth).abs();
+                        self.gain_errors.entry(which).or_default().push(e);
+                        within &= e <= GAIN_TOLERANCE_DB;
+                    }
+                    None => within = false,
+                }
+            }
             self.check(which, within, &mut all, || {
                 format!("{id} {}: truth {:?} dB, read {read:?}", g.stem, g.db)
             });
@@ -923,6 +927,28 @@ impl Tally {
         let id = s.id.as_str();
         let t = &s.truth;
         let at = |stem: &str| format!("{id} {stem}");
+        for bus in s.stems.iter().chain(std::iter::once(&s.master)) {
+            let here = (!std::ptr::eq(bus, &s.master)).then_some(bus.name.as_str());
+            let Some(p) = &bus.truth else { continue };
+            let (alarm, id) = if p.kind == "limiter" {
+                (Alarm::ClipOnLimited, "clip.*")
+            } else {
+                (Alarm::LimiterOnClipped, "limiter.*")
+            };
+            let fired = if p.kind == "limiter" {
+                s.has_clip(here)
+            } else {
+                s.has("limiter.stem", here) || (here.is_none() && s.has("limiter.master", None))
+            };
+            self.alarm(alarm, fired, || {
+                format!(
+                    "{}: {} {id}, read {:?}",
+                    at(&bus.name),
+                    p.tool_name(),
+                    bus.dynamics
+                )
+            });
+        }
         for bus in &s.stems {
             let name = bus.name.as_str();
             let here = Some(name);
@@ -1078,12 +1104,16 @@ impl Tally {
     }
 
     /// Prints the report checks, the kinds and the false alarms; returns the targets missed.
-    fn print_report(&self, details: bool, missed: &mut Vec<String>) {
+    fn print_report(&self, missed: &mut Vec<String>) {
         println!();
         println!("Report against the truth:");
         for (id, cases) in &self.checks {
             let target = id.target().map_or(String::new(), |t| {
-                format!("  (target ≥ {:.0} %)", 100.0 * t)
+                if t >= EVERY_CASE {
+                    "  (target: all)".into()
+                } else {
+                    format!("  (target ≥ {:.0} %)", 100.0 * t)
+                }
             });
             println!("  {:<58} {}{target}", id.label(), cases.rate.show());
             let short = id
@@ -1105,11 +1135,18 @@ impl Tally {
                 self.offset_errors.len()
             );
         }
-        if let Some(w) = self.worst_gain_error() {
-            println!(
-                "  gain error, worst: {w:.3} dB over {} channel readings",
-                self.gain_errors.len()
-            );
+        for (which, errors) in &self.gain_errors {
+            if let Some(w) = self.worst_gain_error(*which) {
+                println!(
+                    "  {} gain error, worst: {w:.3} dB over {} channel readings",
+                    if *which == CheckId::Fader {
+                        "fader"
+                    } else {
+                        "pan"
+                    },
+                    errors.len()
+                );
+            }
         }
         for (id, err) in &self.unaccounted_errors {
             match err {
@@ -1184,14 +1221,19 @@ impl Tally {
             .reduce(f32::max)
     }
 
-    fn worst_gain_error(&self) -> Option<f32> {
-        self.gain_errors.iter().copied().reduce(f32::max)
+    fn worst_gain_error(&self, which: CheckId) -> Option<f32> {
+        self.gain_errors
+            .get(&which)?
+            .iter()
+            .copied()
+            .reduce(f32::max)
     }
 
     /// The summary as a Markdown table.
     fn print_markdown(&self, elapsed: Duration) {
         let mut rows: Vec<(String, Rate, String)> = Vec::new();
         let target = |t: Option<f64>, up: bool| match t {
+            Some(t) if t >= EVERY_CASE => "all".into(),
             Some(t) if up => format!("≥ {:.0} %", 100.0 * t),
             Some(t) => format!("≤ {:.0} %", 100.0 * t),
             None => "–".into(),
@@ -1209,9 +1251,9 @@ impl Tally {
                         label = format!("{label} (worst error {w} samples)");
                     }
                 }
-                CheckId::Pan => {
-                    if let Some(w) = self.worst_gain_error() {
-                        label = format!("{label} (worst error, fader and pan: {w:.3} dB)");
+                CheckId::Fader | CheckId::Pan => {
+                    if let Some(w) = self.worst_gain_error(*id) {
+                        label = format!("{label} (worst error {w:.3} dB)");
                     }
                 }
                 CheckId::Unaccounted => {
@@ -1229,7 +1271,7 @@ impl Tally {
             rows.push((label, cases.rate, target(id.target(), true)));
         }
         rows.push((
-            "Detector: limiting >= 3 dB read as limited or clipped (each file once)".into(),
+            "Detector: limiting ≥ 3 dB read as limited or clipped (each file once)".into(),
             self.limited_all,
             target(Some(DETECTION_TARGET), true),
         ));
@@ -1269,12 +1311,12 @@ impl Tally {
         }
         let secs = elapsed.as_secs_f64();
         println!(
-            "| Evaluation time | {} | {:.1} x real time | |",
+            "| Evaluation time (decoding included) | {} ({:.0}× real time) | | |",
             format_duration(secs),
             self.seconds / secs.max(1e-9)
         );
         println!(
-            "| Audio analysed | {:.2} h of sessions | {:.2} h of files (masters and stems) | |",
+            "| Audio analysed | {:.2} h of sessions ({:.2} h of files, masters and stems) | | |",
             self.seconds / 3600.0,
             self.file_seconds / 3600.0
         );
@@ -1388,7 +1430,7 @@ fn run(root: &Path, details: bool, jobs: usize) -> Result<Vec<String>, String> {
     let elapsed = start.elapsed();
     let mut missed = Vec::new();
     tally.print_detectors(details, &mut missed);
-    tally.print_report(details, &mut missed);
+    tally.print_report(&mut missed);
     tally.print_markdown(elapsed);
     println!();
     println!(

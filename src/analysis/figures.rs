@@ -40,7 +40,7 @@ pub struct SumFigures {
     /// One entry per stem, in the order given to [`SumCheck::new`](super::SumCheck::new).
     pub stems: Vec<StemFit>,
     /// A limiter or compressor on the master after the stems, judged from the master against
-    /// the stems' fitted sum.
+    /// the stems summed at unity at their offsets.
     pub master_processing: MasterProcessingResult,
 }
 

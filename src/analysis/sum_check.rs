@@ -61,13 +61,10 @@ pub struct SumCheck {
     x: Vec<f64>,
     m: Vec<f64>,
     todo: Vec<usize>,
-    /// Processing on the master, judged against the stems as fitted so far.
+    /// Processing on the master, judged against the stems summed at unity at their offsets
+    /// (a fader or a flipped stem is a constant ratio, which the detector does not count as
+    /// processing; a fitted sum would absorb part of a gentle limiter into the gains).
     processing: MasterProcessing,
-    /// `live_gains[stem * channels + ch]`: the gain estimate the prediction for
-    /// [`MasterProcessing`] uses, refreshed every second of audio (unity until the first).
-    live_gains: Vec<f64>,
-    refresh_every: u64,
-    since_refresh: u64,
     /// Per channel, the master and its prediction for the block being consumed.
     block_master: Vec<f32>,
     block_prediction: Vec<f32>,
@@ -96,9 +93,6 @@ impl SumCheck {
             m: vec![0.0; layout.block],
             todo: Vec::with_capacity(n),
             processing: MasterProcessing::new(layout.channels, config.sample_rate),
-            live_gains: vec![1.0; n * layout.channels],
-            refresh_every: config.sample_rate.max(1.0) as u64,
-            since_refresh: 0,
             block_master: vec![0.0; layout.channels * layout.block],
             block_prediction: vec![0.0; layout.channels * layout.block],
             stem_channels,
@@ -202,8 +196,6 @@ impl SumCheck {
         self.compared = 0;
         self.skipped = 0;
         self.processing.reset();
-        self.live_gains.fill(1.0);
-        self.since_refresh = 0;
     }
 
     /// The figures over every frame consumed so far. Solves one small linear system per
@@ -349,15 +341,12 @@ impl SumCheck {
                 &mut self.block_prediction[ch * len..(ch + 1) * len],
                 &self.m[..len],
                 &self.x[..n * len],
-                &self.live_gains,
-                (self.layout.channels, ch),
             );
         }
         self.feed_processing(len);
     }
 
-    /// Passes the block to the master-processing detector, and refreshes the gain estimate
-    /// once per second of audio (a small solve; this is the one place `push` allocates).
+    /// Passes the block to the master-processing detector.
     fn feed_processing(&mut self, len: usize) {
         const MAX_CHANNELS: usize = 8;
         let channels = self.layout.channels.min(MAX_CHANNELS);
@@ -369,41 +358,21 @@ impl SumCheck {
         }
         self.processing
             .push(&master[..channels], &prediction[..channels]);
-        self.since_refresh += len as u64;
-        if self.since_refresh >= self.refresh_every {
-            self.since_refresh = 0;
-            let solved = solve(&self.sums.channels, self.stems.len());
-            for (i, gains) in solved.gains.iter().enumerate() {
-                for (ch, g) in gains.iter().enumerate() {
-                    if let Some(g) = g {
-                        self.live_gains[i * self.layout.channels + ch] = *g;
-                    }
-                }
-            }
-        }
     }
 }
 
-/// Keeps one channel of the block just read, the master and its prediction from the stems
-/// (`x`, one run of the block's length per stem) at the current gains
-/// (`gains[stem * channels + ch]`), for the master-processing detector.
-fn predict(
-    master: &mut [f32],
-    prediction: &mut [f32],
-    m: &[f64],
-    x: &[f64],
-    gains: &[f64],
-    (channels, ch): (usize, usize),
-) {
+/// Keeps one channel of the block just read, the master and the stems (`x`, one run of the
+/// block's length per stem, at their offsets) summed at unity, for the master-processing
+/// detector.
+fn predict(master: &mut [f32], prediction: &mut [f32], m: &[f64], x: &[f64]) {
     let len = master.len();
     for (dst, &v) in master.iter_mut().zip(m) {
         *dst = v as f32;
     }
     prediction.fill(0.0);
-    for (i, stem) in x.chunks_exact(len).enumerate() {
-        let g = gains[i * channels + ch];
+    for stem in x.chunks_exact(len) {
         for (p, &v) in prediction.iter_mut().zip(stem) {
-            *p += (g * v) as f32;
+            *p += v as f32;
         }
     }
 }

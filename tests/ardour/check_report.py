@@ -5,7 +5,8 @@ Usage: check_report.py REPORT_DIR EXPECT_JSON [--tolerance-db 0.5]
 
 EXPECT_JSON is written by make_audio.py: {"stems": {name: {"sample_peak_dbfs": [..]}},
 "master": {"sample_peak_dbfs": [..]}, "sample_rate": N}. Checks the report contract of
-SPEC 6.1 (schema id, file names, the stems by name, per-channel sample peaks) and prints a
+SPEC 6.1 (schema id, file names, the stems by name, per-channel sample peaks), that the
+stems null against the master in place and at unity with nothing limited, and prints a
 table of what the report says. Exit status 0 when every check passes.
 """
 
@@ -119,6 +120,37 @@ def main():
                   for f in findings if isinstance(f, dict))))
     if report.get("verdict") not in ("ready", "warnings", "not_ready"):
         failures.append("verdict is %r" % report.get("verdict"))
+
+    # The sum-check in a real DAW: the buses reach the master at unity (faders at 0 dB,
+    # centred panners, no latency), so the stems must null against the master, in place, at
+    # unity, with nothing limited.
+    s = report.get("sum") or {}
+    print("sum-check: null %s dB (fitted %s), unaccounted %s dB, cancellation %s dB, "
+          "stem sum %s dBTP, %s frames compared, %s skipped" % (
+              s.get("null_depth_db"), s.get("null_depth_fitted_db"), s.get("unaccounted_db"),
+              s.get("cancellation_db"), s.get("sum_true_peak_dbtp"), s.get("compared_frames"),
+              s.get("skipped_frames")))
+    null = s.get("null_depth_db")
+    if not isinstance(null, (int, float)) or null > -60.0:
+        failures.append("the stems do not null against the master: null depth %r dB" % null)
+    if not (s.get("compared_frames") or 0) > 0:
+        failures.append("the sum-check compared nothing: %r" % s)
+    for stem in report.get("stems") or []:
+        name = stem.get("name")
+        print("  %-10s gain %s dB, offset %s, inverted %s, limiter %s" % (
+            name, stem.get("gain_db"), stem.get("offset_samples"),
+            stem.get("polarity_inverted"), (stem.get("limiter") or {}).get("verdict")))
+        if stem.get("offset_samples") != 0:
+            failures.append("%s: offset %r, expected 0" % (name, stem.get("offset_samples")))
+        gains = stem.get("gain_db") or []
+        if not gains or any(g is None or abs(g) > 0.1 for g in gains):
+            failures.append("%s: gain %r dB, expected 0 on both channels" % (name, gains))
+        if (stem.get("limiter") or {}).get("verdict") != "none":
+            failures.append("%s: limiter verdict %r" % (name, (stem.get("limiter") or {}).get("verdict")))
+    ids = sorted(f.get("id") for f in findings if isinstance(f, dict)
+                 and str(f.get("id", "")).startswith(("sum.", "limiter.")))
+    if ids:
+        failures.append("sum-check or limiter findings in a clean session: %s" % ", ".join(ids))
 
     for msg in failures:
         print("FAIL: " + msg)
