@@ -1054,7 +1054,7 @@ impl Tally {
             self.stem_false_alarms,
             |f| f <= FALSE_ALARM_TARGET,
         );
-        println!("Master-bus processing (master against the stems' fitted sum):");
+        println!("Master-bus processing (master against the stems summed at unity):");
         for (tool, rate) in &self.master_processing {
             println!("  {tool:<14} found    {}", rate.show());
         }
