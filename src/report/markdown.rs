@@ -1,7 +1,9 @@
 //! The read-me: the report as Markdown for the person receiving the stems. Same content as the
 //! JSON, laid out to be read as plain text as well as rendered.
 
-use super::model::{BusLevels, Finding, Report, Severity, StemReport, WindowStatus};
+use super::model::{
+    BusLevels, Finding, LimiterReport, LimiterVerdict, Report, Severity, StemReport, WindowStatus,
+};
 use super::pass::problem;
 use super::units::{fmt_db, fmt_time, plural};
 
@@ -16,14 +18,7 @@ pub fn render_markdown(report: &Report) -> String {
     master(report, &mut md);
     stems(report, &mut md);
     sum_check(report, &mut md);
-    md.push("## Limiters and clippers".into());
-    md.push(String::new());
-    md.push(
-        "Not measured yet: this version does not detect limiters or clippers from the signal. \
-         Flat tops and clipped samples above are measured."
-            .into(),
-    );
-    md.push(String::new());
+    dynamics(report, &mut md);
     findings(&report.findings, &mut md);
     legend(&mut md);
     let mut text = md.join("\n");
@@ -156,9 +151,9 @@ fn sum_check(report: &Report, md: &mut Vec<String>) {
     let s = &report.sum;
     if !s.is_measured() {
         md.push(
-            "Not measured yet: this version does not compare the stems summed at unity with the \
-             master. Do the sum-check by importing the stems, summing them at 0 dB and nulling \
-             them against the mix."
+            "Not measured: the master had not analysed any audio of this pass when the report \
+             was written. Play the session with the master instance running, then write the \
+             report."
                 .into(),
         );
         md.push(String::new());
@@ -176,7 +171,64 @@ fn sum_check(report: &Report, md: &mut Vec<String>) {
         format!("| cancellation | {} |", db(s.cancellation_db)),
         format!("| sum true peak (dBTP) | {} |", db(s.sum_true_peak_dbtp)),
         String::new(),
+        format!(
+            "Frames compared per channel: {}; left out: {} (a stem had not produced them, a \
+             jump, or audio overwritten before it was read).",
+            s.compared_frames.map_or("—".into(), |v| v.to_string()),
+            s.skipped_frames.map_or("—".into(), |v| v.to_string()),
+        ),
+        String::new(),
+        "| stem | gain (dB) | offset (samples) | inverted |".into(),
+        "|---|---:|---:|---|".into(),
     ]);
+    for stem in &report.stems {
+        let gains = stem.gain_db.as_ref().map_or("—".into(), |g| {
+            g.iter()
+                .map(|v| v.map_or("—".into(), |v| format!("{v:+.2}")))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        });
+        md.push(format!(
+            "| {} | {} | {} | {} |",
+            cell(&stem.name),
+            gains,
+            stem.offset_samples.map_or("—".into(), |k| k.to_string()),
+            match stem.polarity_inverted {
+                Some(true) => "**yes**",
+                Some(false) => "no",
+                None => "—",
+            },
+        ));
+    }
+    md.push(String::new());
+}
+
+/// Limiter and clipper verdicts of every bus.
+fn dynamics(report: &Report, md: &mut Vec<String>) {
+    md.push("## Limiters and clippers".into());
+    md.push(String::new());
+    let row = |name: &str, l: &LimiterReport| {
+        format!(
+            "| {} | {} | {} | {} | {} |",
+            cell(name),
+            l.verdict.map_or("—", |v| match v {
+                LimiterVerdict::Unprocessed => "none",
+                LimiterVerdict::Limited => "**limited**",
+                LimiterVerdict::Clipped => "**clipped**",
+            }),
+            l.confidence.map_or("—".into(), |c| format!("{c:.2}")),
+            l.ceiling_dbfs.map_or("—".into(), |c| format!("{c:.2}")),
+            l.gain_reduction_db
+                .map_or("—".into(), |g| format!("{g:.1}")),
+        )
+    };
+    md.push("| bus | verdict | confidence | ceiling (dBFS) | gain reduction (dB) |".into());
+    md.push("|---|---|---:|---:|---:|".into());
+    md.push(row(&report.master.name, &report.master.limiter));
+    for stem in &report.stems {
+        md.push(row(&stem.name, &stem.limiter));
+    }
+    md.push(String::new());
 }
 
 fn findings(findings: &[Finding], md: &mut Vec<String>) {
@@ -317,7 +369,8 @@ mod tests {
             md.contains("silence / silence"),
             "digital silence shown as such:\n{md}"
         );
-        assert!(md.contains("## Sum-check\n\nNot measured yet"));
+        assert!(md.contains("## Sum-check\n\nNot measured: the master had not analysed"));
+        assert!(md.contains("| Master | — | — | — | — |"), "{md}");
         assert!(md.contains("### Fail: fix before the bounce (2)"), "{md}");
         assert!(md.contains("(`clip.samples`)"));
         assert!(md.contains("### Notes ("));

@@ -376,6 +376,30 @@ mod tests {
     }
 
     #[test]
+    fn the_read_me_shows_the_analysis() {
+        let mut input = analysed();
+        stem_mut(&mut input, "02_Bass")
+            .fit
+            .as_mut()
+            .unwrap()
+            .offset_samples = Some(7);
+        stem_mut(&mut input, "02_Bass").dynamics = Some(DynamicsResult {
+            verdict: DynamicsVerdict::Limited,
+            confidence: 0.8,
+            ceiling_dbfs: Some(-9.5),
+        });
+        let md = crate::report::render_markdown(&build_report(&input));
+        assert!(md.contains("| null depth | -140.00 |"), "{md}");
+        assert!(md.contains("| 02_Bass | +0.00 / +0.00 | 7 | no |"), "{md}");
+        assert!(
+            md.contains("| 02_Bass | **limited** | 0.80 | -9.50 | — |"),
+            "{md}"
+        );
+        assert!(md.contains("| Master | none | 0.00 | — | — |"), "{md}");
+        assert!(!md.contains("Not measured"), "{md}");
+    }
+
+    #[test]
     fn offset_polarity_and_gain_name_their_stem() {
         let mut input = analysed();
         stem_mut(&mut input, "02_Bass")
