@@ -252,7 +252,16 @@ impl LiveFeed {
             let got = stem.tap.read(pos, len, &mut outs);
             let whole = got.start == pos && got.end == pos + len as i64;
             if !whole && stem.removed {
-                bufs.iter_mut().for_each(|b| b[..len].fill(0.0));
+                // What it wrote before it went is kept; after that it is silence.
+                let (lo, hi) = if got.is_empty() {
+                    (0, 0)
+                } else {
+                    ((got.start - pos) as usize, (got.end - pos) as usize)
+                };
+                for b in bufs.iter_mut() {
+                    b[..lo].fill(0.0);
+                    b[hi.max(lo)..len].fill(0.0);
+                }
             }
             self.present.push(whole || stem.removed);
         }
@@ -338,5 +347,51 @@ mod tests {
         assert!(f.sum.null_depth_db.unwrap() < -100.0, "{f:?}");
         assert!(f.sum.stems.iter().all(|s| s.missing_chunks == 0));
         assert_eq!(f.sum.skipped_frames, 0);
+    }
+
+    #[test]
+    fn a_stem_removed_while_the_master_reads_counts_as_silent_from_then_on() {
+        let reg = leaked(4);
+        let rate = 8_000.0;
+        let master_slot = reg.claim("Master", NameSource::Label).unwrap();
+        master_slot.publish(&SlotReading::new(Default::default(), Role::Master));
+        let master_tap = Arc::new(AudioTap::new(1, rate));
+        master_slot.set_tap(Some(master_tap.clone()));
+        let mut master_w = TapWriter::new(master_tap.clone());
+        let (a, b) = (noise(24_000, 7), noise(24_000, 8));
+        let mut stem = |name: &str| {
+            let h = reg.claim(name, NameSource::Label).unwrap();
+            let tap = Arc::new(AudioTap::new(1, rate));
+            h.set_tap(Some(tap.clone()));
+            (h, TapWriter::new(tap))
+        };
+        let (_keep, mut wa) = stem("01_A");
+        let mut b_stem = Some(stem("02_B"));
+        let mut feed = LiveFeed::new(reg, master_tap, Some(master_slot.index()));
+        for pos in (0..24_000).step_by(200) {
+            let r = pos..pos + 200;
+            // B's instance is removed half-way (slot released, tap withdrawn and left to the
+            // epoch collector while the feed may hold it); its audio stops reaching the
+            // master too.
+            if pos == 12_000 {
+                b_stem = None;
+            }
+            wa.write(pos as i64, &[&a[r.clone()]]);
+            let mut m: Vec<f32> = a[r.clone()].to_vec();
+            if let Some((_, w)) = &mut b_stem {
+                w.write(pos as i64, &[&b[r.clone()]]);
+                m.iter_mut().zip(&b[r.clone()]).for_each(|(m, v)| *m += v);
+            }
+            master_w.write(pos as i64, &[&m]);
+            if pos % 2_000 == 0 {
+                feed.poll();
+            }
+        }
+        feed.poll();
+        feed.poll();
+        let f = feed.figures().unwrap();
+        assert_eq!(feed.stems().len(), 2, "both stems were in the pass");
+        assert_eq!(f.sum.skipped_frames, 0, "{f:?}");
+        assert!(f.sum.null_depth_db.unwrap() < -100.0, "{f:?}");
     }
 }
