@@ -359,7 +359,7 @@ mod tests {
         master_slot.set_tap(Some(master_tap.clone()));
         let mut master_w = TapWriter::new(master_tap.clone());
         let (a, b) = (noise(24_000, 7), noise(24_000, 8));
-        let mut stem = |name: &str| {
+        let stem = |name: &str| {
             let h = reg.claim(name, NameSource::Label).unwrap();
             let tap = Arc::new(AudioTap::new(1, rate));
             h.set_tap(Some(tap.clone()));
