@@ -12,6 +12,8 @@ pub mod plugin;
 pub mod registry;
 pub mod report;
 pub mod sync;
+#[cfg(test)]
+mod test_signal;
 
 pub use plugin::Stemcheck;
 

@@ -404,6 +404,7 @@ fn checked<'a, 'b: 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_signal::noise;
 
     /// A small configuration so tests run in a blink: 64-frame lags, a quarter second.
     fn small(channels: usize) -> SumCheckConfig {
@@ -413,18 +414,6 @@ mod tests {
             max_lag: 64,
             lag_window_seconds: 0.25,
         }
-    }
-
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s as f32 / u32::MAX as f32) - 0.5
-            })
-            .collect()
     }
 
     #[test]

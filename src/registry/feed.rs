@@ -245,7 +245,7 @@ impl LiveFeed {
         pass.finished = false;
         self.present.clear();
         for (stem, bufs) in pass.stems.iter_mut().zip(self.stem_bufs.iter_mut()) {
-            if !stem.removed && self.registry.tap(stem.slot, stem.generation).is_none() {
+            if !stem.removed && !self.registry.is_live(stem.slot, stem.generation) {
                 stem.removed = true;
             }
             let mut outs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[..]).collect();
@@ -285,56 +285,50 @@ impl LiveFeed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{NameSource, SlotReading, TapWriter};
+    use crate::registry::{NameSource, SlotHandle, SlotReading, TapWriter};
+    use crate::test_signal::noise;
+
+    const RATE: f32 = 8_000.0;
 
     fn leaked(capacity: usize) -> &'static Registry {
         Box::leak(Box::new(Registry::new(capacity)))
     }
 
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s as f32 / u32::MAX as f32) - 0.5
-            })
-            .collect()
+    /// A mono instance in `reg` with its tap published, as `activate` leaves it.
+    fn instance(reg: &'static Registry, name: &str, role: Role) -> (SlotHandle, TapWriter) {
+        let h = reg.claim(name, NameSource::Label).unwrap();
+        h.publish(&SlotReading::new(Default::default(), role));
+        let tap = Arc::new(AudioTap::new(1, RATE));
+        h.set_tap(Some(tap.clone()));
+        (h, TapWriter::new(tap))
+    }
+
+    /// The feed of the master instance `master`.
+    fn feed_of(reg: &'static Registry, master: &(SlotHandle, TapWriter)) -> LiveFeed {
+        LiveFeed::new(reg, master.1.tap().clone(), Some(master.0.index()))
     }
 
     #[test]
     fn stems_run_after_the_master_still_sum() {
         let reg = leaked(8);
-        let rate = 8_000.0;
-        let master_slot = reg.claim("Master", NameSource::Label).unwrap();
-        master_slot.publish(&SlotReading::new(Default::default(), Role::Master));
-        let master_tap = Arc::new(AudioTap::new(1, rate));
-        master_slot.set_tap(Some(master_tap.clone()));
-        let mut master_w = TapWriter::new(master_tap.clone());
-        let mut stem_ws = Vec::new();
-        let mut handles = Vec::new();
-        for i in 0..3 {
-            let h = reg.claim(&format!("0{i}_S"), NameSource::Label).unwrap();
-            let tap = Arc::new(AudioTap::new(1, rate));
-            h.set_tap(Some(tap.clone()));
-            stem_ws.push(TapWriter::new(tap));
-            handles.push(h);
-        }
+        let mut master = instance(reg, "Master", Role::Master);
+        let mut stems_in: Vec<_> = (0..3)
+            .map(|i| instance(reg, &format!("0{i}_S"), Role::Stem))
+            .collect();
         let stems: Vec<Vec<f32>> = (0..3).map(|i| noise(24_000, i + 1)).collect();
         let mix: Vec<f32> = (0..24_000)
             .map(|k| stems.iter().map(|s| s[k]).sum())
             .collect();
-        let mut feed = LiveFeed::new(reg, master_tap, Some(master_slot.index()));
+        let mut feed = feed_of(reg, &master);
         // Blocks of 100: the master is processed first, the stems after it, and the feed
         // polls every 1000 frames.
         for pos in (0..24_000).step_by(100) {
             let r = pos..pos + 100;
-            master_w.write(pos as i64, &[&mix[r.clone()]]);
+            master.1.write(pos as i64, &[&mix[r.clone()]]);
             if pos % 1000 == 0 {
                 feed.poll();
             }
-            for (w, s) in stem_ws.iter_mut().zip(&stems) {
+            for ((_, w), s) in stems_in.iter_mut().zip(&stems) {
                 w.write(pos as i64, &[&s[r.clone()]]);
             }
         }
@@ -352,22 +346,11 @@ mod tests {
     #[test]
     fn a_stem_removed_while_the_master_reads_counts_as_silent_from_then_on() {
         let reg = leaked(4);
-        let rate = 8_000.0;
-        let master_slot = reg.claim("Master", NameSource::Label).unwrap();
-        master_slot.publish(&SlotReading::new(Default::default(), Role::Master));
-        let master_tap = Arc::new(AudioTap::new(1, rate));
-        master_slot.set_tap(Some(master_tap.clone()));
-        let mut master_w = TapWriter::new(master_tap.clone());
+        let mut master = instance(reg, "Master", Role::Master);
         let (a, b) = (noise(24_000, 7), noise(24_000, 8));
-        let stem = |name: &str| {
-            let h = reg.claim(name, NameSource::Label).unwrap();
-            let tap = Arc::new(AudioTap::new(1, rate));
-            h.set_tap(Some(tap.clone()));
-            (h, TapWriter::new(tap))
-        };
-        let (_keep, mut wa) = stem("01_A");
-        let mut b_stem = Some(stem("02_B"));
-        let mut feed = LiveFeed::new(reg, master_tap, Some(master_slot.index()));
+        let (_keep, mut wa) = instance(reg, "01_A", Role::Stem);
+        let mut b_stem = Some(instance(reg, "02_B", Role::Stem));
+        let mut feed = feed_of(reg, &master);
         for pos in (0..24_000).step_by(200) {
             let r = pos..pos + 200;
             // B's instance is removed half-way (slot released, tap withdrawn and left to the
@@ -382,7 +365,7 @@ mod tests {
                 w.write(pos as i64, &[&b[r.clone()]]);
                 m.iter_mut().zip(&b[r.clone()]).for_each(|(m, v)| *m += v);
             }
-            master_w.write(pos as i64, &[&m]);
+            master.1.write(pos as i64, &[&m]);
             if pos % 2_000 == 0 {
                 feed.poll();
             }

@@ -158,13 +158,20 @@ impl Registry {
         skipped
     }
 
+    /// Whether the owner of claim `generation` still holds `slot` (one atomic load).
+    pub fn is_live(&self, slot: usize, generation: u64) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|s| s.state.still_live(generation))
+    }
+
     /// The audio tap of a live slot's owner, if it published one and still owns the slot.
     /// Not for the audio thread (pins an epoch).
     pub fn tap(&self, slot: usize, generation: u64) -> Option<Arc<AudioTap>> {
-        let s = self.slots.get(slot)?;
-        if !s.state.still_live(generation) {
+        if !self.is_live(slot, generation) {
             return None;
         }
+        let s = &self.slots[slot];
         let tap = s.load_tap()?;
         // Re-check: the tap we cloned must have been published by this very owner.
         s.state.still_live(generation).then_some(tap)
