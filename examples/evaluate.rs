@@ -396,18 +396,14 @@ fn evaluate_session(
             bus
         })
         .collect();
-    let mut sum = figures.sum.clone();
-    sum.stems.clear();
     let input = ReportInput {
         plugin_version: env!("CARGO_PKG_VERSION").to_owned(),
         created: SystemTime::UNIX_EPOCH,
         thresholds: Thresholds::default(),
         master: master_bus,
         stems: stem_buses,
-        sum: Some(SumInput {
-            figures: sum,
-            sum_true_peak_dbtp: figures.sum_true_peak_dbtp,
-        }),
+        sum: Some(SumInput::from_figures(&figures)),
+        files: None,
     };
     let report = build_report(&input);
 

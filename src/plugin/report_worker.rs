@@ -154,12 +154,7 @@ fn attach_analysis(input: &mut ReportInput, generations: &[u64], view: &Analysis
         bus.dynamics = f.stem_dynamics.get(i).copied();
         bus.fit = f.sum.stems.get(i).cloned();
     }
-    let mut figures = f.sum.clone();
-    figures.stems.clear();
-    input.sum = Some(SumInput {
-        figures,
-        sum_true_peak_dbtp: f.sum_true_peak_dbtp,
-    });
+    input.sum = Some(SumInput::from_figures(f));
 }
 
 /// The report's input as this instance sees the session now, and how many other instances
@@ -191,6 +186,7 @@ pub fn gather(
         ),
         stems: list.stems,
         sum: None,
+        files: None,
     };
     if let Some(view) = shared.analysis() {
         attach_analysis(&mut input, &list.generations, &view);

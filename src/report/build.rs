@@ -1,6 +1,7 @@
 //! From the readings to the report: converts every bus's snapshot into the report's units and
 //! runs the rules.
 
+use super::file_model::FilesReport;
 use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
     BusLevels, LimiterReport, LimiterVerdict, MasterReport, Report, StemReport, SumReport,
@@ -46,6 +47,7 @@ pub fn build_report(input: &ReportInput) -> Report {
             .collect(),
         sum: input.sum.as_ref().map(sum_report).unwrap_or_default(),
         findings,
+        files: input.files.as_ref().map(FilesReport::new),
     }
 }
 

@@ -80,5 +80,6 @@ pub fn clean() -> ReportInput {
             bus("02_Bass", 2, -9.5),
         ],
         sum: None,
+        files: None,
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::SystemTime;
 
+use super::file_input::FilesInput;
 use crate::analysis::dynamics::DynamicsResult;
+use crate::analysis::session::SessionFigures;
 use crate::analysis::{StemFit, SumFigures};
 use crate::dsp::snapshot::MeterSnapshot;
 
@@ -46,6 +48,19 @@ pub struct SumInput {
     pub figures: SumFigures,
     /// True peak of the stems summed at unity, dBTP.
     pub sum_true_peak_dbtp: Option<f32>,
+}
+
+impl SumInput {
+    /// The session-wide part of a pass's figures (the per-stem fits go on each stem's
+    /// [`BusInput::fit`]).
+    pub fn from_figures(f: &SessionFigures) -> Self {
+        let mut figures = f.sum.clone();
+        figures.stems.clear();
+        Self {
+            figures,
+            sum_true_peak_dbtp: f.sum_true_peak_dbtp,
+        }
+    }
 }
 
 /// Thresholds of the rules (the plugin's parameters, same ids and units).
@@ -97,4 +112,7 @@ pub struct ReportInput {
     pub stems: Vec<BusInput>,
     /// The sum-check, once a pass has been analysed.
     pub sum: Option<SumInput>,
+    /// The delivered files, when the report checks files (the command-line checker); `None`
+    /// in the plugin.
+    pub files: Option<FilesInput>,
 }

@@ -7,6 +7,9 @@
 //! [`Verdict::from_findings`] give the live checklist and banner from the same rules.
 
 mod build;
+mod file_input;
+mod file_model;
+mod file_rules;
 mod files;
 mod input;
 mod markdown;
@@ -22,12 +25,15 @@ mod units;
 mod fixtures;
 
 pub use build::build_report;
+pub use file_input::{Encoding, FileFacts, FileSettings, FilesInput};
+pub use file_rules::id as file_id;
 pub use files::{write_report, ReportFiles, ReportWriteError};
 pub use input::{BusInput, ReportInput, SumInput, Thresholds};
 pub use markdown::render_markdown;
 pub use model::{
-    BusLevels, Finding, LimiterReport, LimiterVerdict, MasterReport, Pass, Report, Scope, Severity,
-    StemReport, SumReport, ThresholdsReport, Verdict, WindowStatus, SCHEMA,
+    BusLevels, FileReport, FilesReport, Finding, LimiterReport, LimiterVerdict, MasterReport, Pass,
+    Report, Scope, Severity, StemReport, SumReport, ThresholdsReport, Verdict, WindowStatus,
+    SCHEMA,
 };
 pub use order::{compare_names, sort_stems};
 pub use pass::pass_of;

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::file_model::{FileReport, FilesReport};
 pub use crate::dsp::level::WindowStatus;
 
 /// The schema id written into every report.
@@ -35,6 +36,10 @@ pub struct Report {
     pub sum: SumReport,
     /// Every finding, fails first, then warnings, then information.
     pub findings: Vec<Finding>,
+    /// The delivered files, when the command-line checker wrote the report; absent from the
+    /// plugin's reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesReport>,
 }
 
 /// The played range of a pass.
