@@ -17,6 +17,7 @@ pub fn render_markdown(report: &Report) -> String {
     summary(report, rate, &mut md);
     master(report, &mut md);
     stems(report, &mut md);
+    files(report, &mut md);
     sum_check(report, &mut md);
     dynamics(report, &mut md);
     findings(&report.findings, &mut md);
@@ -132,6 +133,46 @@ fn stems(report: &Report, md: &mut Vec<String>) {
             stem_rate(s),
             level_cells(&s.levels),
             if s.alive { "yes" } else { "**stale**" },
+        ));
+    }
+    md.push(String::new());
+}
+
+/// The delivered files, when the command-line checker wrote the report.
+fn files(report: &Report, md: &mut Vec<String>) {
+    let Some(files) = &report.files else { return };
+    md.push("## Files".into());
+    md.push(String::new());
+    md.push(format!(
+        "Silence is at or below {} dBFS; expected: at least {} s of pre-roll, {}–{} s of tail.",
+        fmt_db(files.silence_threshold_dbfs),
+        files.preroll_min_s,
+        files.tail_min_s,
+        files.tail_max_s
+    ));
+    md.push(String::new());
+    md.push(
+        "| name | file | format | rate (Hz) | channels | length (samples) | duration (s) | \
+         pre-roll (s) | tail (s) |"
+            .into(),
+    );
+    md.push("|---|---|---|---:|---:|---:|---:|---:|---:|".into());
+    let secs = |v: Option<f64>| v.map_or("silent".into(), |v| format!("{v:.3}"));
+    for f in files.stems.iter().chain(&files.mix) {
+        md.push(format!(
+            "| {} | {} | {} {}-bit {} | {} | {}{} | {} | {:.3} | {} | {} |",
+            cell(&f.name),
+            cell(&f.file),
+            f.container,
+            f.bit_depth,
+            f.encoding,
+            f.sample_rate,
+            f.channels,
+            if f.dual_mono { " (dual mono)" } else { "" },
+            f.length_samples,
+            f.duration_s,
+            secs(f.leading_silence_s),
+            secs(f.tail_s),
         ));
     }
     md.push(String::new());

@@ -1,0 +1,93 @@
+//! From a pass over the files to the plugin's report input: the mix (or the stems' unity sum)
+//! as the master, every file as a stem with its meter, limiter verdict and sum-check fit, and
+//! the file facts for the file rules.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use stemcheck_engine::analysis::SumFigures;
+use stemcheck_engine::report::{
+    BusInput, FileSettings, FilesInput, ReportInput, SumInput, Thresholds,
+};
+
+use crate::scan::Scan;
+use crate::source::Source;
+
+/// The master's name when no mix is given: the report's master is then the stems summed at
+/// unity, which is what the master would carry with no processing on it.
+pub const STEM_SUM: &str = "Stem sum (no mix given)";
+
+/// The report input for a pass over `stems` (named `names`) and the optional `mix`.
+pub fn report_input(
+    scan: &Scan,
+    stems: &[Source],
+    names: &[String],
+    mix: Option<&Source>,
+    thresholds: Thresholds,
+    settings: FileSettings,
+) -> ReportInput {
+    let f = &scan.figures;
+    let with_mix = mix.is_some();
+    let master_name = mix.map_or(STEM_SUM.to_string(), |m| file_stem(&m.info.path));
+    let mut master = BusInput::new(master_name.clone(), None, true, scan.master);
+    // The unity sum is no bus of its own: a limiter "on" it would be the stems' limiters.
+    master.dynamics = with_mix.then_some(f.master_dynamics);
+    let buses = names
+        .iter()
+        .zip(&scan.stems)
+        .enumerate()
+        .map(|(i, (name, reading))| {
+            let mut bus = BusInput::new(name.clone(), None, true, *reading);
+            if let Some(j) = scan.analysed.iter().position(|&a| a == i) {
+                bus.dynamics = f.stem_dynamics.get(j).copied();
+                if with_mix {
+                    bus.fit = f.sum.stems.get(j).cloned();
+                }
+            }
+            bus
+        })
+        .collect();
+    let sum = if with_mix {
+        SumInput::from_figures(f)
+    } else {
+        // Compared with itself the sum nulls perfectly: keep only what needs no mix.
+        SumInput {
+            figures: SumFigures {
+                cancellation_db: f.sum.cancellation_db,
+                compared_frames: f.sum.compared_frames,
+                skipped_frames: f.sum.skipped_frames,
+                ..SumFigures::default()
+            },
+            sum_true_peak_dbtp: f.sum_true_peak_dbtp,
+        }
+    };
+    let files = FilesInput {
+        settings,
+        stems: names
+            .iter()
+            .zip(stems)
+            .zip(&scan.stem_stats)
+            .map(|((name, src), st)| st.facts(name.clone(), &src.info))
+            .collect(),
+        mix: mix
+            .zip(scan.mix_stats.as_ref())
+            .map(|(m, st)| st.facts(master_name, &m.info)),
+    };
+    ReportInput {
+        plugin_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created: SystemTime::now(),
+        thresholds,
+        master,
+        stems: buses,
+        sum: Some(sum),
+        files: Some(files),
+    }
+}
+
+/// A file's name without its extension.
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into(),
+    )
+}

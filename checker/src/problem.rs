@@ -1,0 +1,32 @@
+//! Why an input file cannot be checked: missing, unreadable, corrupt, lossy or in a layout the
+//! engine does not meter. Each names the file and the reason, for exit status 3.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One unusable input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    /// The file or folder, as given or found.
+    pub path: PathBuf,
+    /// What is wrong with it, as a sentence without the path.
+    pub reason: String,
+}
+
+impl InputProblem {
+    /// A problem with `path`.
+    pub fn new(path: &Path, reason: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+impl std::error::Error for InputProblem {}
