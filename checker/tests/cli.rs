@@ -611,6 +611,11 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
         dir,
         "is Ogg (Vorbis or Opus), a lossy format",
     );
+    // More than two channels.
+    let surround = dir.join("surround.wav");
+    let six = vec![set[0].channels[0].clone(); 6];
+    write_wav(&surround, &six, RATE, WavFormat::Int(24)).unwrap();
+    refused(args(&[&surround]), dir, "surround.wav: has 6 channels");
     // Every file that cannot be opened is named in one run, good files alongside.
     let r = run_in(dir, &args(&[&stems_dir, &text, &mp3]));
     assert_eq!(r.code, 3);
