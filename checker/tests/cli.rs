@@ -271,40 +271,10 @@ fn signal_no_stem_carries_is_unaccounted() {
     assert!((-40.0..-10.0).contains(&un), "{un}");
 }
 
-/// A look-ahead brickwall limiter driven `drive_db` into `ceiling`.
-fn limit(x: &[Vec<f64>], drive_db: f64, ceiling: f64) -> Vec<Vec<f64>> {
-    let drive = 10f64.powf(drive_db / 20.0);
-    let n = x[0].len();
-    let need: Vec<f64> = (0..n)
-        .map(|i| {
-            let p = x.iter().map(|c| c[i].abs()).fold(0.0, f64::max) * drive;
-            if p > ceiling {
-                ceiling / p
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let look = 48;
-    let release = 1.0 / (0.05 * f64::from(RATE));
-    let mut g = 1.0f64;
-    let mut out = vec![vec![0.0; n]; x.len()];
-    for i in 0..n {
-        let ahead = need[i..(i + look).min(n)]
-            .iter()
-            .fold(1.0f64, |m, &v| m.min(v));
-        g = (g + (1.0 - g) * release).min(ahead);
-        for (o, c) in out.iter_mut().zip(x) {
-            o[i] = c[i] * drive * g;
-        }
-    }
-    out
-}
-
 #[test]
 fn a_limiter_on_the_mix_is_found_with_its_gain_reduction() {
     let (set, mix) = clean();
-    let limited = limit(&mix, 6.0, 10f64.powf(-5.0 / 20.0));
+    let limited = smooth_limit(&mix, 6.0, 10f64.powf(-5.0 / 20.0));
     let r = deliver(&set, &limited).check(true, &[]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.has("limiter.master", None), "{:?}", r.findings());
@@ -676,4 +646,107 @@ fn the_demo_writes_a_clean_set_and_checks_it() {
     for name in ["01_Drums", "02_Bass", "03_Keys", "04_Vox", "Mix"] {
         assert!(folder.join(format!("{name}.wav")).is_file(), "{name}");
     }
+}
+
+#[test]
+fn a_limited_stem_is_named_and_still_sums() {
+    let (mut set, _) = clean();
+    // The drums through a brickwall limiter (5 ms look-ahead, smooth gain) driven 8 dB into
+    // their old peak: the mix is made from the limited stem, so the sum still nulls.
+    let drums = stem_mut(&mut set, "01_Drums");
+    let before = drums
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    drums.channels = smooth_limit(&drums.channels, 8.0, before);
+    let mix = mix_of(&set);
+    let r = deliver(&set, &mix).check(true, &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.problems(),
+        [("limiter.stem".to_string(), Some("01_Drums".to_string()))]
+    );
+    assert_eq!(r.stem("01_Drums")["limiter"]["verdict"], "limited");
+    assert_eq!(r.stem("02_Bass")["limiter"]["verdict"], "none");
+    assert!(
+        r.report.as_ref().unwrap()["sum"]["null_depth_db"]
+            .as_f64()
+            .unwrap()
+            < -100.0
+    );
+}
+
+#[test]
+fn stems_that_cancel_each_other_are_warned_without_a_mix() {
+    let (mut set, _) = clean();
+    // Parallel layers of bass, keys and voice, inverted in stems of their own: each pair
+    // cancels in the sum.
+    for (i, source) in [1, 2, 3].into_iter().enumerate() {
+        let mut layer = set[source].clone();
+        layer.name = format!("{:02}_{}_Layer", i + 5, &set[source].name[3..]);
+        gain(&mut layer.channels, -0.9);
+        set.push(layer);
+    }
+    let mix = mix_of(&set);
+    let r = deliver(&set, &mix).check(false, &[]);
+    assert!(r.has("sum.cancellation", None), "{:?}", r.findings());
+    let c = r.report.as_ref().unwrap()["sum"]["cancellation_db"]
+        .as_f64()
+        .unwrap();
+    assert!(c < -3.0, "{c}");
+    // Without a mix there is no null test, and the sum is judged as the master would be.
+    assert!(r.report.as_ref().unwrap()["sum"]["null_depth_db"].is_null());
+    assert_eq!(
+        r.report.as_ref().unwrap()["master"]["name"],
+        "Stem sum (no mix given)"
+    );
+    assert!(r.report.as_ref().unwrap()["files"]["mix"].is_null());
+}
+
+/// A look-ahead limiter with a smooth gain, as mastering limiters work: the needed gain held
+/// over the look-ahead, released over 80 ms, then averaged over the look-ahead, so the gain
+/// never changes within a few samples and the peaks pile up just under `ceiling`.
+fn smooth_limit(x: &[Vec<f64>], drive_db: f64, ceiling: f64) -> Vec<Vec<f64>> {
+    let drive = 10f64.powf(drive_db / 20.0);
+    let n = x[0].len();
+    let look = (0.005 * f64::from(RATE)) as usize;
+    let release = 1.0 - (-1.0 / (0.08 * f64::from(RATE))).exp();
+    let need: Vec<f64> = (0..n)
+        .map(|i| {
+            let p = x.iter().map(|c| c[i].abs()).fold(0.0, f64::max) * drive;
+            if p > ceiling {
+                ceiling / p
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let mut released = vec![1.0; n];
+    let mut g = 1.0f64;
+    for t in 0..n {
+        let held = need[(t + 1).saturating_sub(look)..=t]
+            .iter()
+            .fold(1.0f64, |m, &v| m.min(v));
+        g = (g + release * (1.0 - g)).min(held);
+        released[t] = g;
+    }
+    // The gain averaged over [t + 1 - look, t] applies to sample t + 1 - look: every value in
+    // the average is at most that sample's need.
+    let mut out = vec![vec![0.0; n]; x.len()];
+    let mut acc = 0.0;
+    for t in 0..n {
+        acc += released[t];
+        if t >= look {
+            acc -= released[t - look];
+        }
+        if t + 1 >= look {
+            let src = t + 1 - look;
+            let gain = acc / look as f64;
+            for (o, c) in out.iter_mut().zip(x) {
+                o[src] = c[src] * drive * gain;
+            }
+        }
+    }
+    out
 }

@@ -76,7 +76,11 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
             threshold: None,
         });
     }
-    bus_rules(&Bus::master(master), &input.thresholds, &mut out);
+    bus_rules(
+        &Bus::master(master, master_subject(input)),
+        &input.thresholds,
+        &mut out,
+    );
     for stem in sort_stems(&input.stems) {
         bus_rules(&Bus::stem(stem), &input.thresholds, &mut out);
         stem_rules(stem, master, &master_pass, &mut out);
@@ -88,6 +92,16 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
     }
     out.sort_by(compare_findings);
     out
+}
+
+/// How sentences name the master: in the plugin it is the master bus; in a check of files it
+/// is the reference mix, or, without one, the stems summed at unity.
+fn master_subject(input: &ReportInput) -> &'static str {
+    match &input.files {
+        None => "The master",
+        Some(files) if files.mix.is_some() => "The mix",
+        Some(_) => "The stems summed at unity",
+    }
 }
 
 /// The stable order of findings: severity, then bus (master and session before stems, stems
@@ -113,11 +127,11 @@ struct Bus<'a> {
 }
 
 impl<'a> Bus<'a> {
-    fn master(input: &'a BusInput) -> Self {
+    fn master(input: &'a BusInput, subject: &str) -> Self {
         Self {
             input,
             scope: Scope::Master,
-            subject: "The master".into(),
+            subject: subject.into(),
         }
     }
 
