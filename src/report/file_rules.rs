@@ -308,24 +308,10 @@ fn duplicates(stems: &[FileFacts], out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::report::file_input::FileSettings;
+    use crate::report::fixtures::file_facts;
 
     fn facts(name: &str) -> FileFacts {
-        FileFacts {
-            name: name.into(),
-            path: format!("{name}.wav"),
-            container: "WAV".into(),
-            encoding: Encoding::Int,
-            bits: 24,
-            channels: 2,
-            sample_rate: 48_000,
-            frames: 48_000 * 10,
-            first_signal: Some(48_000),
-            last_signal: Some(48_000 * 7),
-            digest: Some(name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            })),
-            dual_mono: false,
-        }
+        file_facts(name)
     }
 
     fn run(stems: Vec<FileFacts>) -> Vec<Finding> {

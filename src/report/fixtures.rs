@@ -2,6 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::file_input::{Encoding, FileFacts};
 use super::input::{BusInput, ReportInput, Thresholds};
 use crate::dsp::level::from_db;
 use crate::dsp::snapshot::{EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, NO_POSITION};
@@ -81,5 +82,26 @@ pub fn clean() -> ReportInput {
         ],
         sum: None,
         files: None,
+    }
+}
+
+/// A clean 24-bit stereo stem file at 48 kHz: 10 s, signal from 1 s to 7 s, a digest made
+/// from its name (so different names never read as duplicates).
+pub fn file_facts(name: &str) -> FileFacts {
+    FileFacts {
+        name: name.into(),
+        path: format!("{name}.wav"),
+        container: "WAV".into(),
+        encoding: Encoding::Int,
+        bits: 24,
+        channels: 2,
+        sample_rate: 48_000,
+        frames: 48_000 * 10,
+        first_signal: Some(48_000),
+        last_signal: Some(48_000 * 7),
+        digest: Some(name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })),
+        dual_mono: false,
     }
 }

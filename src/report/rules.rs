@@ -95,12 +95,12 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
 }
 
 /// How sentences name the master: in the plugin it is the master bus; in a check of files it
-/// is the reference mix, or, without one, the stems summed at unity.
+/// is the reference mix, or, without one, the stems summed at unity ("the stem sum").
 fn master_subject(input: &ReportInput) -> &'static str {
     match &input.files {
         None => "The master",
         Some(files) if files.mix.is_some() => "The mix",
-        Some(_) => "The stems summed at unity",
+        Some(_) => "The stem sum",
     }
 }
 
@@ -492,6 +492,35 @@ mod tests {
         let f = find(&findings, id::TRUEPEAK_OVER, None).expect("master over ceiling");
         assert_eq!(f.severity, Severity::Fail);
         assert_eq!(Verdict::from_findings(&findings), Verdict::NotReady);
+    }
+
+    #[test]
+    fn a_check_of_files_names_the_mix_or_the_stem_sum() {
+        use crate::report::file_input::{FileSettings, FilesInput};
+        let mut input = clean();
+        input.master = bus("Master", 0, -2.0);
+        let mut files = FilesInput {
+            settings: FileSettings::default(),
+            stems: Vec::new(),
+            mix: None,
+        };
+        input.files = Some(files.clone());
+        let findings = evaluate(&input);
+        let f = find(&findings, id::HEADROOM_OVER, None).expect("over");
+        assert!(
+            f.message.starts_with("The stem sum peaks at -2.0"),
+            "{}",
+            f.message
+        );
+        files.mix = Some(crate::report::fixtures::file_facts("Mix"));
+        input.files = Some(files);
+        let findings = evaluate(&input);
+        let f = find(&findings, id::HEADROOM_OVER, None).expect("over");
+        assert!(
+            f.message.starts_with("The mix peaks at -2.0"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
