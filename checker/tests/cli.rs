@@ -200,16 +200,31 @@ fn a_shifted_stem_is_found_to_the_sample() {
     let (mut set, _) = clean();
     let mix = mix_of(&set);
     delay(&mut stem_mut(&mut set, "01_Drums").channels, 7);
+    // The keys are sustained chords, whose correlation peak is broad: 5 samples early.
+    for c in &mut stem_mut(&mut set, "03_Keys").channels {
+        c.drain(..5);
+        c.extend([0.0; 5]);
+    }
     let d = deliver(&set, &mix);
     let r = d.check(true, &[]);
     assert_eq!(r.code, 2, "{}", r.stdout);
-    // Early: the drums reach the mix 7 samples before the stem file has them.
+    // The drums reach the mix 7 samples before the stem file has them (−7), the keys 5
+    // samples after (+5).
     assert_eq!(r.stem("01_Drums")["offset_samples"], -7);
+    assert_eq!(r.stem("03_Keys")["offset_samples"], 5);
     assert_eq!(r.stem("02_Bass")["offset_samples"], 0);
     assert_eq!(
         r.problems(),
-        [("sum.offset".to_string(), Some("01_Drums".to_string()))]
+        [
+            ("sum.offset".to_string(), Some("01_Drums".to_string())),
+            ("sum.offset".to_string(), Some("03_Keys".to_string()))
+        ]
     );
+    // At their offsets the stems null: nothing is unaccounted.
+    let fitted = r.report.as_ref().unwrap()["sum"]["null_depth_fitted_db"]
+        .as_f64()
+        .unwrap();
+    assert!(fitted < -100.0, "{fitted}");
 }
 
 #[test]

@@ -19,6 +19,11 @@ use super::stem_channel;
 /// current one leaves.
 const MOVE_RATIO: f64 = 0.9;
 
+/// Steps of the walk down the residual from a lag: enough for the few samples a broad
+/// correlation peak can be off by, few enough to stay cheap (each step is one fit over the
+/// window).
+const MAX_STEPS: usize = 32;
+
 /// Sweeps over the stems being estimated; the second normally confirms the first.
 const MAX_SWEEPS: usize = 3;
 
@@ -142,13 +147,24 @@ impl Aligner {
             // Silent here: nothing to place; the residual is unchanged.
             None => return old,
         };
+        // The correlation of sustained low tones has a broad peak that noise can move by
+        // several samples, while the residual has its minimum exactly at the true lag: walk
+        // down the residual from the correlation's lag and from the current one, and keep
+        // the better end.
+        let (down_new, at_new) = self.descend(history, channels_of_stem, stem, from, len, lag);
+        let (down_old, at_old) = self.descend(history, channels_of_stem, stem, from, len, old.lag);
+        let (candidate, at_candidate) = if at_new < at_old {
+            (down_new, at_new)
+        } else {
+            (down_old, at_old)
+        };
         // A periodic stem (sustained tones, a line-up sine) fits as well a period away: move
         // only when the new lag explains the target clearly better than the current one.
-        if lag != old.lag {
-            let (_, at_old) = self.fit_at(history, channels_of_stem, stem, from, len, old.lag);
-            let (_, at_new) = self.fit_at(history, channels_of_stem, stem, from, len, lag);
-            if at_new >= MOVE_RATIO * at_old {
-                lag = old.lag;
+        lag = old.lag;
+        if candidate != old.lag {
+            let (_, at_current) = self.fit_at(history, channels_of_stem, stem, from, len, old.lag);
+            if at_candidate < MOVE_RATIO * at_current {
+                lag = candidate;
             }
         }
         let (gain, _) = self.fit_at(history, channels_of_stem, stem, from, len, lag);
@@ -162,6 +178,51 @@ impl Aligner {
             }
         }
         Placement { lag, gain }
+    }
+
+    /// From `start`, steps one frame at a time towards a lower fitted residual until neither
+    /// neighbour is lower (at most [`MAX_STEPS`] steps, within `±max_lag`). Returns the lag
+    /// reached and its residual.
+    fn descend(
+        &mut self,
+        history: &History,
+        channels_of_stem: usize,
+        stem: usize,
+        from: i64,
+        len: usize,
+        start: i64,
+    ) -> (i64, f64) {
+        let limit = self.max_lag as i64;
+        let mut at = start.clamp(-limit, limit);
+        let (_, mut best) = self.fit_at(history, channels_of_stem, stem, from, len, at);
+        let mut direction = 0i64;
+        for _ in 0..MAX_STEPS {
+            let mut moved = false;
+            // Once a direction pays, keep to it: the other neighbour was just left behind.
+            let steps: &[i64] = match direction {
+                0 => &[-1, 1],
+                -1 => &[-1],
+                _ => &[1],
+            };
+            for &step in steps {
+                let next = at + step;
+                if next.abs() > limit {
+                    continue;
+                }
+                let (_, residual) = self.fit_at(history, channels_of_stem, stem, from, len, next);
+                if residual < best {
+                    best = residual;
+                    at = next;
+                    direction = step;
+                    moved = true;
+                    break;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        (at, best)
     }
 
     /// Reads the stem at `lag` into `shifted` and returns its least-squares gain against the
