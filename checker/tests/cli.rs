@@ -323,6 +323,11 @@ fn a_clipped_stem_fails_with_its_clips() {
         r.findings()
     );
     assert!(r.stem("01_Drums")["clipped_samples"].as_u64().unwrap() > 0);
+    assert!(
+        r.stdout.contains("the file was exported clipped"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.stem("01_Drums")["limiter"]["verdict"], "clipped");
 }
 
@@ -515,7 +520,7 @@ fn a_stem_at_another_sample_rate_fails_by_name() {
         .unwrap()
         .to_string();
     assert!(
-        message.contains("44100 Hz") && message.contains("48000 Hz"),
+        message.contains("runs at 44100 Hz but the mix at 48000 Hz"),
         "{message}"
     );
     assert_eq!(r.stem("02_Bass")["sample_rate"], 44_100);

@@ -76,14 +76,16 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
             threshold: None,
         });
     }
+    let context = Context::of(input);
     bus_rules(
-        &Bus::master(master, master_subject(input)),
+        &Bus::master(master, context.master),
         &input.thresholds,
+        &context,
         &mut out,
     );
     for stem in sort_stems(&input.stems) {
-        bus_rules(&Bus::stem(stem), &input.thresholds, &mut out);
-        stem_rules(stem, master, &master_pass, &mut out);
+        bus_rules(&Bus::stem(stem), &input.thresholds, &context, &mut out);
+        stem_rules(stem, master, &master_pass, &context, &mut out);
     }
     super::sum_rules::evaluate_analysis(input, &mut out);
     if let Some(files) = &input.files {
@@ -94,13 +96,44 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
     out
 }
 
-/// How sentences name the master: in the plugin it is the master bus; in a check of files it
-/// is the reference mix, or, without one, the stems summed at unity ("the stem sum").
-fn master_subject(input: &ReportInput) -> &'static str {
-    match &input.files {
-        None => "The master",
-        Some(files) if files.mix.is_some() => "The mix",
-        Some(_) => "The stem sum",
+/// How sentences speak of where the audio came from: the plugin meters buses in a session; the
+/// command-line checker reads files, compared with a mix or, without one, with their sum.
+struct Context {
+    /// The master as a sentence's subject.
+    master: &'static str,
+    /// What the stems' sample rate is compared with, inside a sentence.
+    session: &'static str,
+    /// Why a bus clips.
+    clip_cause: &'static str,
+    /// Where NaN or infinite samples come from.
+    nan_cause: &'static str,
+}
+
+impl Context {
+    fn of(input: &ReportInput) -> Self {
+        match &input.files {
+            None => Self {
+                master: "The master",
+                session: "the master",
+                clip_cause: "something before the meter clips",
+                nan_cause: "a plugin before the meter misbehaves, and the bounce may click or \
+                            drop out",
+            },
+            Some(files) => Self {
+                master: if files.mix.is_some() {
+                    "The mix"
+                } else {
+                    "The stem sum"
+                },
+                session: if files.mix.is_some() {
+                    "the mix"
+                } else {
+                    "most stems"
+                },
+                clip_cause: "the file was exported clipped",
+                nan_cause: "the file is damaged, and it may click or drop out where they are",
+            },
+        }
     }
 }
 
@@ -164,7 +197,7 @@ impl<'a> Bus<'a> {
 }
 
 /// Level, clip and signal rules: the same for the master and every stem.
-fn bus_rules(bus: &Bus, t: &Thresholds, out: &mut Vec<Finding>) {
+fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding>) {
     let r = &bus.input.reading;
     let who = &bus.subject;
     let rate = f64::from(r.sample_rate);
@@ -272,10 +305,10 @@ fn bus_rules(bus: &Bus, t: &Thresholds, out: &mut Vec<Finding>) {
             id::CLIP_SAMPLES,
             Severity::Fail,
             format!(
-                "{who} has {} at or above full scale (0 dBFS){}: something before the meter \
-                 clips.",
+                "{who} has {} at or above full scale (0 dBFS){}: {}.",
                 plural(r.clips.count, "sample", "samples"),
-                when(&r.clips, rate)
+                when(&r.clips, rate),
+                context.clip_cause
             ),
             Some(r.clips.count as f64),
             Some(0.0),
@@ -302,13 +335,13 @@ fn bus_rules(bus: &Bus, t: &Thresholds, out: &mut Vec<Finding>) {
             id::SIGNAL_NAN_INF,
             Severity::Fail,
             format!(
-                "{who} carried {}: a plugin before the meter misbehaves, and the bounce may \
-                 click or drop out.",
+                "{who} carried {}: {}.",
                 plural(
                     r.non_finite,
                     "NaN or infinite sample",
                     "NaN or infinite samples"
-                )
+                ),
+                context.nan_cause
             ),
             Some(r.non_finite as f64),
             Some(0.0),
@@ -317,7 +350,13 @@ fn bus_rules(bus: &Bus, t: &Thresholds, out: &mut Vec<Finding>) {
 }
 
 /// Rules that only make sense for a stem, measured against the master.
-fn stem_rules(stem: &BusInput, master: &BusInput, master_pass: &Pass, out: &mut Vec<Finding>) {
+fn stem_rules(
+    stem: &BusInput,
+    master: &BusInput,
+    master_pass: &Pass,
+    context: &Context,
+    out: &mut Vec<Finding>,
+) {
     let bus = Bus::stem(stem);
     let who = &bus.subject;
     let r = &stem.reading;
@@ -332,8 +371,9 @@ fn stem_rules(stem: &BusInput, master: &BusInput, master_pass: &Pass, out: &mut 
                 id::STEMS_SAMPLE_RATE,
                 Severity::Fail,
                 format!(
-                    "{who} runs at {stem_hz} Hz but the master at {master_hz} Hz: every stem \
-                     must be at the session's sample rate."
+                    "{who} runs at {stem_hz} Hz but {} at {master_hz} Hz: every stem \
+                     must be at the session's sample rate.",
+                    context.session
                 ),
                 Some(f64::from(stem_hz)),
                 Some(f64::from(master_hz)),
