@@ -42,6 +42,20 @@ impl Default for Placement {
     }
 }
 
+/// One stem over one window of master frames: what every fit of its placement reads.
+#[derive(Clone, Copy)]
+struct StemWindow<'a> {
+    history: &'a History,
+    /// The stem's channel count.
+    channels: usize,
+    /// The stem's index.
+    stem: usize,
+    /// First master frame of the window.
+    from: i64,
+    /// Frames in the window.
+    len: usize,
+}
+
 /// Scratch for estimation, allocated once.
 pub(super) struct Aligner {
     estimator: LagEstimator,
@@ -97,7 +111,14 @@ impl Aligner {
             let mut changed = false;
             for &i in todo {
                 let old = placements[i];
-                let new = self.place(history, stem_channels[i], i, from, len, old);
+                let window = StemWindow {
+                    history,
+                    channels: stem_channels[i],
+                    stem: i,
+                    from,
+                    len,
+                };
+                let new = self.place(window, old);
                 changed |= new.lag != old.lag;
                 placements[i] = new;
             }
@@ -109,15 +130,14 @@ impl Aligner {
 
     /// One stem: puts it back into the residual, finds its lag and gain there, and takes
     /// it out again at the new placement.
-    fn place(
-        &mut self,
-        history: &History,
-        channels_of_stem: usize,
-        stem: usize,
-        from: i64,
-        len: usize,
-        old: Placement,
-    ) -> Placement {
+    fn place(&mut self, w: StemWindow, old: Placement) -> Placement {
+        let StemWindow {
+            history,
+            channels: channels_of_stem,
+            stem,
+            from,
+            len,
+        } = w;
         let channels = self.residual.len();
         self.estimator.begin();
         for ch in 0..channels {
@@ -151,8 +171,8 @@ impl Aligner {
         // several samples, while the residual has its minimum exactly at the true lag: walk
         // down the residual from the correlation's lag and from the current one, and keep
         // the better end.
-        let (down_new, at_new) = self.descend(history, channels_of_stem, stem, from, len, lag);
-        let (down_old, at_old) = self.descend(history, channels_of_stem, stem, from, len, old.lag);
+        let (down_new, at_new) = self.descend(w, lag);
+        let (down_old, at_old) = self.descend(w, old.lag);
         let (candidate, at_candidate) = if at_new < at_old {
             (down_new, at_new)
         } else {
@@ -162,12 +182,12 @@ impl Aligner {
         // only when the new lag explains the target clearly better than the current one.
         lag = old.lag;
         if candidate != old.lag {
-            let (_, at_current) = self.fit_at(history, channels_of_stem, stem, from, len, old.lag);
+            let (_, at_current) = self.fit_at(w, old.lag);
             if at_candidate < MOVE_RATIO * at_current {
                 lag = candidate;
             }
         }
-        let (gain, _) = self.fit_at(history, channels_of_stem, stem, from, len, lag);
+        let (gain, _) = self.fit_at(w, lag);
         for ch in 0..channels {
             for ((r, &t), &s) in self.residual[ch][..len]
                 .iter_mut()
@@ -183,64 +203,39 @@ impl Aligner {
     /// From `start`, steps one frame at a time towards a lower fitted residual until neither
     /// neighbour is lower (at most [`MAX_STEPS`] steps, within `±max_lag`). Returns the lag
     /// reached and its residual.
-    fn descend(
-        &mut self,
-        history: &History,
-        channels_of_stem: usize,
-        stem: usize,
-        from: i64,
-        len: usize,
-        start: i64,
-    ) -> (i64, f64) {
+    fn descend(&mut self, w: StemWindow, start: i64) -> (i64, f64) {
         let limit = self.max_lag as i64;
         let mut at = start.clamp(-limit, limit);
-        let (_, mut best) = self.fit_at(history, channels_of_stem, stem, from, len, at);
-        let mut direction = 0i64;
+        let (_, mut best) = self.fit_at(w, at);
+        // Both neighbours at first; once a direction pays, only that one (the other was just
+        // left behind).
+        let mut steps: &[i64] = &[-1, 1];
         for _ in 0..MAX_STEPS {
-            let mut moved = false;
-            // Once a direction pays, keep to it: the other neighbour was just left behind.
-            let steps: &[i64] = match direction {
-                0 => &[-1, 1],
-                -1 => &[-1],
-                _ => &[1],
-            };
-            for &step in steps {
-                let next = at + step;
-                if next.abs() > limit {
-                    continue;
-                }
-                let (_, residual) = self.fit_at(history, channels_of_stem, stem, from, len, next);
-                if residual < best {
-                    best = residual;
-                    at = next;
-                    direction = step;
-                    moved = true;
-                    break;
-                }
-            }
-            if !moved {
+            let Some((next, residual)) = steps
+                .iter()
+                .map(|&step| at + step)
+                .filter(|next| next.abs() <= limit)
+                .map(|next| (next, self.fit_at(w, next).1))
+                .find(|&(_, residual)| residual < best)
+            else {
                 break;
-            }
+            };
+            steps = if next < at { &[-1] } else { &[1] };
+            at = next;
+            best = residual;
         }
         (at, best)
     }
 
     /// Reads the stem at `lag` into `shifted` and returns its least-squares gain against the
     /// target, over all channels, and the residual energy that gain leaves.
-    fn fit_at(
-        &mut self,
-        history: &History,
-        channels_of_stem: usize,
-        stem: usize,
-        from: i64,
-        len: usize,
-        lag: i64,
-    ) -> (f32, f64) {
+    fn fit_at(&mut self, w: StemWindow, lag: i64) -> (f32, f64) {
         let (mut num, mut den, mut tt) = (0.0f64, 0.0f64, 0.0f64);
         for ch in 0..self.residual.len() {
-            let s = &mut self.shifted[ch][..len];
-            history.read_stem(stem, stem_channel(channels_of_stem, ch), from - lag, s);
-            for (&t, &s) in self.target[ch][..len].iter().zip(s.iter()) {
+            let s = &mut self.shifted[ch][..w.len];
+            w.history
+                .read_stem(w.stem, stem_channel(w.channels, ch), w.from - lag, s);
+            for (&t, &s) in self.target[ch][..w.len].iter().zip(s.iter()) {
                 num += t as f64 * s as f64;
                 den += s as f64 * s as f64;
                 tt += t as f64 * t as f64;
