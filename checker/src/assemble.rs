@@ -2,7 +2,6 @@
 //! as the master, every file as a stem with its meter, limiter verdict and sum-check fit, and
 //! the file facts for the file rules.
 
-use std::path::Path;
 use std::time::SystemTime;
 
 use stemcheck_engine::analysis::SumFigures;
@@ -10,6 +9,7 @@ use stemcheck_engine::report::{
     BusInput, FileSettings, FilesInput, ReportInput, SumInput, Thresholds,
 };
 
+use crate::collect::file_stem;
 use crate::scan::Scan;
 use crate::source::Source;
 
@@ -82,12 +82,4 @@ pub fn report_input(
         sum: Some(sum),
         files: Some(files),
     }
-}
-
-/// A file's name without its extension.
-pub fn file_stem(path: &Path) -> String {
-    path.file_stem().map_or_else(
-        || path.display().to_string(),
-        |s| s.to_string_lossy().into(),
-    )
 }

@@ -80,18 +80,20 @@ fn file_label(path: &Path) -> String {
     )
 }
 
+/// A file's name without its extension (the whole name when it has no stem).
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| file_label(path), |s| s.to_string_lossy().into())
+}
+
 /// A stem's name in the report: its file name without the extension, or the whole file name
 /// when two stems would otherwise share a name (`01_Kick.wav` and `01_Kick.aif`).
 pub fn stem_names(files: &[PathBuf]) -> Vec<String> {
-    let base = |p: &PathBuf| {
-        p.file_stem()
-            .map_or_else(|| file_label(p), |s| s.to_string_lossy().into())
-    };
     files
         .iter()
         .map(|p| {
-            let name = base(p);
-            if files.iter().filter(|q| base(q) == name).count() > 1 {
+            let name = file_stem(p);
+            if files.iter().filter(|q| file_stem(q) == name).count() > 1 {
                 file_label(p)
             } else {
                 name

@@ -72,13 +72,15 @@ pub fn check(args: &CheckArgs, color: bool, out: &mut dyn Write, err: &mut dyn W
             .map(|s| s.info.path.clone())
             .collect::<Vec<_>>(),
     );
-    let bar = progress_bar(&stems, mix.as_ref(), args.quiet);
+    let session_hz = session_rate(&stems, mix.as_ref());
+    let bar = progress_bar(&stems, mix.as_ref(), session_hz, args.quiet);
     let meter = MeterSettings {
         tp_ceiling_db: thresholds.tp_ceiling_db,
     };
     let result = scan(
         &mut stems,
         mix.as_mut(),
+        session_hz,
         meter,
         settings.silence_dbfs,
         &|n| bar.inc(n),
@@ -139,8 +141,7 @@ fn open_all(args: &CheckArgs) -> Result<(Vec<Source>, Option<Source>), Vec<Input
 
 /// A progress bar over the session's length, drawn on standard error when it is a terminal
 /// and the files are long enough to wait for.
-fn progress_bar(stems: &[Source], mix: Option<&Source>, quiet: bool) -> ProgressBar {
-    let hz = session_rate(stems, mix);
+fn progress_bar(stems: &[Source], mix: Option<&Source>, hz: u32, quiet: bool) -> ProgressBar {
     let frames = stems
         .iter()
         .chain(mix)

@@ -65,15 +65,16 @@ struct Chunk {
     stems: Vec<Vec<Vec<f32>>>,
 }
 
-/// Streams every file once. `progress` is told how many session frames each step covered.
+/// Streams every file once, for a session at `session_hz` (see [`session_rate`]). `progress`
+/// is told how many session frames each step covered.
 pub fn scan(
     stems: &mut [Source],
     mut mix: Option<&mut Source>,
+    session_hz: u32,
     settings: MeterSettings,
     silence_dbfs: f32,
     progress: &dyn Fn(u64),
 ) -> Result<Scan, InputProblem> {
-    let session_hz = session_rate(stems, mix.as_deref());
     let analysed: Vec<usize> = (0..stems.len())
         .filter(|&i| stems[i].info.sample_rate == session_hz)
         .collect();

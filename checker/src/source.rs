@@ -2,7 +2,7 @@
 //! in chunks, so a session of long stems never has to fit in memory at once.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use stemcheck_engine::report::Encoding;
@@ -101,7 +101,8 @@ impl Source {
                 ))
             }
         };
-        let file = File::open(path).map_err(|e| problem(format!("cannot open it: {e}")))?;
+        file.rewind()
+            .map_err(|e| problem(format!("cannot read it: {e}")))?;
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let format = symphonia::default::get_probe()
             .probe(
@@ -158,27 +159,15 @@ impl Source {
         }
         // Containers do not always fill in the sample format (WAV float does not): the codec
         // id says it too.
-        let float_codec = matches!(
-            params.codec,
+        let sample_format = match params.codec {
             CODEC_ID_PCM_F32LE
-                | CODEC_ID_PCM_F32BE
-                | CODEC_ID_PCM_F32LE_PLANAR
-                | CODEC_ID_PCM_F32BE_PLANAR
-                | CODEC_ID_PCM_F64LE
-                | CODEC_ID_PCM_F64BE
-                | CODEC_ID_PCM_F64LE_PLANAR
-                | CODEC_ID_PCM_F64BE_PLANAR
-        );
-        let double_codec = matches!(
-            params.codec,
+            | CODEC_ID_PCM_F32BE
+            | CODEC_ID_PCM_F32LE_PLANAR
+            | CODEC_ID_PCM_F32BE_PLANAR => Some(SampleFormat::F32),
             CODEC_ID_PCM_F64LE
-                | CODEC_ID_PCM_F64BE
-                | CODEC_ID_PCM_F64LE_PLANAR
-                | CODEC_ID_PCM_F64BE_PLANAR
-        );
-        let sample_format = match (float_codec, double_codec) {
-            (_, true) => Some(SampleFormat::F64),
-            (true, false) => Some(SampleFormat::F32),
+            | CODEC_ID_PCM_F64BE
+            | CODEC_ID_PCM_F64LE_PLANAR
+            | CODEC_ID_PCM_F64BE_PLANAR => Some(SampleFormat::F64),
             _ => params.sample_format,
         };
         let (encoding, format_bits) = match sample_format {

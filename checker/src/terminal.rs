@@ -55,12 +55,7 @@ fn loudest(levels: &[Option<f64>]) -> Option<f64> {
 }
 
 fn limiter(v: Option<LimiterVerdict>) -> &'static str {
-    match v {
-        None => "—",
-        Some(LimiterVerdict::Unprocessed) => "none",
-        Some(LimiterVerdict::Limited) => "limited",
-        Some(LimiterVerdict::Clipped) => "clipped",
-    }
+    v.map_or("—", LimiterVerdict::as_str)
 }
 
 fn format_of(f: Option<&FileReport>) -> String {

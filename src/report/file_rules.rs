@@ -45,8 +45,9 @@ pub fn evaluate_files(files: &FilesInput, session_hz: u32, out: &mut Vec<Finding
     duplicates(&files.stems, out);
 }
 
-fn stem_finding(
-    f: &FileFacts,
+/// A finding about stem `f`, or about the session when `f` is `None`.
+fn finding(
+    f: Option<&FileFacts>,
     id: &str,
     severity: Severity,
     message: String,
@@ -56,26 +57,12 @@ fn stem_finding(
     Finding {
         id: id.into(),
         severity,
-        stem: Some(f.name.clone()),
-        scope: Scope::Stem,
-        message,
-        value,
-        threshold,
-    }
-}
-
-fn session_finding(
-    id: &str,
-    severity: Severity,
-    message: String,
-    value: Option<f64>,
-    threshold: Option<f64>,
-) -> Finding {
-    Finding {
-        id: id.into(),
-        severity,
-        stem: None,
-        scope: Scope::Session,
+        stem: f.map(|f| f.name.clone()),
+        scope: if f.is_some() {
+            Scope::Stem
+        } else {
+            Scope::Session
+        },
         message,
         value,
         threshold,
@@ -105,8 +92,8 @@ fn length(stems: &[&FileFacts], out: &mut Vec<Finding>) {
         } else {
             ("longer", diff)
         };
-        out.push(stem_finding(
-            f,
+        out.push(finding(
+            Some(f),
             id::LENGTH,
             Severity::Fail,
             format!(
@@ -126,8 +113,8 @@ fn layout(stems: &[FileFacts], out: &mut Vec<Finding>) {
     let reference = most_common(stems.iter().map(|f| f.channels));
     for f in stems {
         if let Some(r) = reference.filter(|&r| r != f.channels) {
-            out.push(stem_finding(
-                f,
+            out.push(finding(
+                Some(f),
                 id::LAYOUT,
                 Severity::Warn,
                 format!(
@@ -141,8 +128,8 @@ fn layout(stems: &[FileFacts], out: &mut Vec<Finding>) {
             ));
         }
         if f.dual_mono {
-            out.push(stem_finding(
-                f,
+            out.push(finding(
+                Some(f),
                 id::LAYOUT,
                 Severity::Info,
                 format!(
@@ -161,8 +148,8 @@ fn bit_depth(stems: &[FileFacts], out: &mut Vec<Finding>) {
         .iter()
         .filter(|f| f.encoding == Encoding::Int && f.bits < 24)
     {
-        out.push(stem_finding(
-            f,
+        out.push(finding(
+            Some(f),
             id::BIT_DEPTH,
             Severity::Warn,
             format!(
@@ -183,7 +170,8 @@ fn timing(files: &FilesInput, stems: &[&FileFacts], hz: u32, out: &mut Vec<Findi
     let first = stems.iter().filter_map(|f| f.first_signal).min();
     if let Some(first) = first {
         if secs(first) < f64::from(s.preroll_min_s) {
-            out.push(session_finding(
+            out.push(finding(
+                None,
                 id::PREROLL,
                 Severity::Warn,
                 format!(
@@ -209,8 +197,8 @@ fn timing(files: &FilesInput, stems: &[&FileFacts], hz: u32, out: &mut Vec<Findi
             } else {
                 format!("only {:.3} s follow its last signal", secs(tail))
             };
-            out.push(stem_finding(
-                f,
+            out.push(finding(
+                Some(f),
                 id::TAIL,
                 Severity::Warn,
                 format!(
@@ -224,7 +212,8 @@ fn timing(files: &FilesInput, stems: &[&FileFacts], hz: u32, out: &mut Vec<Findi
         }
     }
     if let Some(t) = shortest.filter(|&t| secs(t) > f64::from(s.tail_max_s)) {
-        out.push(session_finding(
+        out.push(finding(
+            None,
             id::TAIL,
             Severity::Info,
             format!(
@@ -263,8 +252,8 @@ fn naming(stems: &[FileFacts], out: &mut Vec<Finding>) {
             problems.push("contains spaces".into());
         }
         if !problems.is_empty() {
-            out.push(stem_finding(
-                f,
+            out.push(finding(
+                Some(f),
                 id::NAMING,
                 Severity::Warn,
                 format!(
@@ -285,8 +274,8 @@ fn duplicates(stems: &[FileFacts], out: &mut Vec<Finding>) {
     for f in stems {
         let Some(digest) = f.digest else { continue };
         match seen.get(&(digest, f.frames, f.channels)) {
-            Some(first) => out.push(stem_finding(
-                f,
+            Some(first) => out.push(finding(
+                Some(f),
                 id::DUPLICATE,
                 Severity::Fail,
                 format!(
@@ -308,11 +297,7 @@ fn duplicates(stems: &[FileFacts], out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::report::file_input::FileSettings;
-    use crate::report::fixtures::file_facts;
-
-    fn facts(name: &str) -> FileFacts {
-        file_facts(name)
-    }
+    use crate::report::fixtures::file_facts as facts;
 
     fn run(stems: Vec<FileFacts>) -> Vec<Finding> {
         let files = FilesInput {

@@ -252,10 +252,9 @@ fn dynamics(report: &Report, md: &mut Vec<String>) {
         format!(
             "| {} | {} | {} | {} | {} |",
             cell(name),
-            l.verdict.map_or("—", |v| match v {
-                LimiterVerdict::Unprocessed => "none",
-                LimiterVerdict::Limited => "**limited**",
-                LimiterVerdict::Clipped => "**clipped**",
+            l.verdict.map_or("—".into(), |v| match v {
+                LimiterVerdict::Unprocessed => v.as_str().to_string(),
+                _ => format!("**{}**", v.as_str()),
             }),
             l.confidence.map_or("—".into(), |c| format!("{c:.2}")),
             l.ceiling_dbfs.map_or("—".into(), |c| format!("{c:.2}")),

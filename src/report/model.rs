@@ -277,6 +277,17 @@ pub enum LimiterVerdict {
     Clipped,
 }
 
+impl LimiterVerdict {
+    /// The JSON word (`none`, `limited`, `clipped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimiterVerdict::Unprocessed => "none",
+            LimiterVerdict::Limited => "limited",
+            LimiterVerdict::Clipped => "clipped",
+        }
+    }
+}
+
 /// The sum-check: the stems summed against the master (every field `null` until measured).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SumReport {
