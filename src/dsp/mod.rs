@@ -7,6 +7,7 @@ pub mod events;
 pub mod interpolator;
 pub mod level;
 pub mod pass;
+pub mod rates;
 pub mod simd;
 pub mod snapshot;
 pub mod true_peak;

@@ -148,6 +148,9 @@ impl MeterEditor {
             });
         });
         ui.separator();
+        if let Some(line) = super::activation::status_line(&snap) {
+            ui.label(RichText::new(line).color(colour(Tone::Over)));
+        }
 
         ui.horizontal(|ui| {
             draw_bars(ui, &snap, window, ceiling);

@@ -311,14 +311,14 @@ pub fn role_selector(
     params: &StemcheckParams,
     setter: Option<&nice_plug::prelude::ParamSetter>,
 ) {
-    let current = params.role.value();
+    let current = params.role_choice();
     ui.label("Role");
     for (choice, text) in [(RoleChoice::Stem, "Stem"), (RoleChoice::Master, "Master")] {
         let clicked = ui.selectable_label(current == choice, text).clicked();
         if clicked && current != choice {
             if let Some(setter) = setter {
                 setter.begin_set_parameter(&params.role);
-                setter.set_parameter(&params.role, choice);
+                setter.set_parameter(&params.role, choice.value());
                 setter.end_set_parameter(&params.role);
             }
         }

@@ -101,6 +101,16 @@ impl Shared {
         *lock(&self.tap) = Some(tap);
     }
 
+    /// Withdraws this instance's audio tap and the master's analysis of it (an activation
+    /// that does not meter). Main thread (`activate`).
+    pub fn clear_tap(&self) {
+        if let Some(slot) = &self.slot {
+            slot.set_tap(None);
+        }
+        *lock(&self.tap) = None;
+        self.set_analysis(None);
+    }
+
     /// This instance's audio tap, once activated.
     pub fn tap(&self) -> Option<Arc<AudioTap>> {
         lock(&self.tap).clone()

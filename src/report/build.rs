@@ -172,6 +172,8 @@ fn levels(r: &MeterSnapshot, t: &Thresholds) -> BusLevels {
             .correlation()
             .filter(|c| c.is_finite())
             .map(|c| round(f64::from(c), 3)),
+        unmetered: r.is_unmetered(),
+        bypassed: r.is_bypassed(),
     }
 }
 

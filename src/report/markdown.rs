@@ -132,7 +132,15 @@ fn stems(report: &Report, md: &mut Vec<String>) {
             s.slot.map_or("—".into(), |v| v.to_string()),
             stem_rate(s),
             level_cells(&s.levels),
-            if s.alive { "yes" } else { "**stale**" },
+            if !s.alive {
+                "**stale**"
+            } else if s.levels.unmetered {
+                "**not metering**"
+            } else if s.levels.bypassed {
+                "**bypassed**"
+            } else {
+                "yes"
+            },
         ));
     }
     md.push(String::new());
@@ -319,7 +327,9 @@ fn legend(md: &mut Vec<String>) {
             "- **DC offset**: mean sample value (linear, 0 = none). **Correlation**: stereo \
              correlation over the pass, 1 = mono-like, 0 = unrelated, -1 = out of phase.",
             "- **Alive**: whether the stem's meter sent readings within the last second; a \
-             **stale** stem's figures may be old.",
+             **stale** stem's figures may be old. A **bypassed** stem is bypassed in the host \
+             (its figures are from before); a stem **not metering** runs at a sample rate \
+             Stemcheck does not measure.",
             "- **silence**: digital silence, no level to show. **—**: not measured.",
             "- **Pass**: the part of the song played since the meters were reset; complete when \
              it started at the session start and never jumped forward.",

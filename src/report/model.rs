@@ -207,6 +207,14 @@ pub struct BusLevels {
     pub dc_offset_per_channel: Vec<f64>,
     /// Stereo correlation over the pass, −1…1; `null` for mono or before any signal.
     pub correlation: Option<f64>,
+    /// The bus runs at a sample rate Stemcheck does not meter (or its meters stopped): its
+    /// audio passed through unmeasured and every reading above is empty.
+    #[serde(default)]
+    pub unmetered: bool,
+    /// The host bypasses the bus's Stemcheck: its audio passes through unmeasured, and the
+    /// readings above are those from before the bypass.
+    #[serde(default)]
+    pub bypassed: bool,
 }
 
 /// The master bus.

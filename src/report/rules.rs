@@ -10,6 +10,7 @@ use super::order::{compare_names, sort_stems};
 use super::pass::{pass_of, problem};
 use super::units::{fmt_db, fmt_time, level_db, plural, position, rate_hz, round};
 use crate::dsp::level::{to_db, WindowStatus};
+use crate::dsp::rates::{is_metered_rate, MAX_METERED_RATE, MIN_METERED_RATE};
 use crate::dsp::snapshot::EventSnapshot;
 
 /// The rule ids (part of the report contract; the README lists them with their severities).
@@ -36,6 +37,10 @@ pub mod id {
     pub const PASS_INCOMPLETE: &str = "pass.incomplete";
     /// The master sees no stems at all (warn).
     pub const STEMS_NONE: &str = "stems.none";
+    /// A bus runs at a sample rate Stemcheck does not meter, or its meters stopped (warn).
+    pub const SIGNAL_UNMETERED: &str = "signal.unmetered";
+    /// The host bypasses a bus's Stemcheck (warn).
+    pub const SIGNAL_BYPASSED: &str = "signal.bypassed";
 }
 
 /// Level below which a bus counts as silent, dBFS (the meters' silence threshold).
@@ -208,6 +213,25 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     let tp = level_db(r.max_true_peak());
     let silent = r.is_silent();
 
+    if r.is_unmetered() {
+        // Nothing was measured: no level, clip or silence finding would mean anything.
+        out.push(unmetered_finding(bus));
+        return;
+    }
+    if r.is_bypassed() {
+        out.push(bus.finding(
+            id::SIGNAL_BYPASSED,
+            Severity::Warn,
+            format!(
+                "{who} is bypassed in the host: its audio passes through unmeasured, and its \
+                 figures are from before the bypass. Switch the bypass off and play the pass \
+                 again."
+            ),
+            None,
+            None,
+        ));
+    }
+
     match (WindowStatus::classify(tp_exact, low, high), tp) {
         (WindowStatus::Over, Some(tp)) => {
             // Rounded up to a tenth, so turning down by the figure shown is always enough (the
@@ -226,8 +250,9 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
                 Some(f64::from(high)),
             ));
         }
-        // A silent stem is reported as silent (a warning), not as having headroom to spare.
-        (WindowStatus::Under, _) if silent && bus.scope == Scope::Stem => {}
+        // A silent stem is reported as silent (a warning), not as having headroom to spare; a
+        // bypassed bus's silence is only the absence of readings.
+        (WindowStatus::Under, _) if silent && (bus.scope == Scope::Stem || r.is_bypassed()) => {}
         (WindowStatus::Under, _) if silent => out.push(bus.finding(
             id::HEADROOM_UNDER,
             Severity::Info,
@@ -349,6 +374,42 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     }
 }
 
+/// `signal.unmetered`: the bus's rate is outside the metered range (value: the rate, threshold:
+/// the range end it is beyond), or its meters stopped after an internal error.
+fn unmetered_finding(bus: &Bus) -> Finding {
+    let who = &bus.subject;
+    let rate = bus.input.reading.sample_rate;
+    let hz = round(f64::from(rate), 2);
+    if is_metered_rate(rate) {
+        return bus.finding(
+            id::SIGNAL_UNMETERED,
+            Severity::Warn,
+            format!(
+                "{who} is not metered: Stemcheck's meters stopped after an internal error. Its \
+                 audio passes through untouched; reload the plugin to measure it."
+            ),
+            Some(hz),
+            None,
+        );
+    }
+    let (side, limit) = if rate < MIN_METERED_RATE {
+        ("below", MIN_METERED_RATE)
+    } else {
+        ("above", MAX_METERED_RATE)
+    };
+    bus.finding(
+        id::SIGNAL_UNMETERED,
+        Severity::Warn,
+        format!(
+            "{who} runs at {hz} Hz, {side} the {limit} Hz that Stemcheck meters \
+             ({MIN_METERED_RATE}–{MAX_METERED_RATE} Hz): its audio passes through untouched but \
+             nothing of it is measured."
+        ),
+        Some(hz),
+        Some(f64::from(limit)),
+    )
+}
+
 /// Rules that only make sense for a stem, measured against the master.
 fn stem_rules(
     stem: &BusInput,
@@ -394,7 +455,7 @@ fn stem_rules(
         ));
     }
 
-    if r.is_silent() {
+    if r.is_silent() && r.is_metering() {
         out.push(bus.finding(
             id::STEM_SILENT,
             Severity::Warn,
@@ -451,7 +512,7 @@ fn when(events: &EventSnapshot, rate: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::snapshot::{FLAG_PASS_JUMPED, NO_POSITION};
+    use crate::dsp::snapshot::{MeterSnapshot, FLAG_PASS_JUMPED, NO_POSITION};
     use crate::report::fixtures::{bus, clean, events, silent};
     use crate::report::model::Verdict;
 
@@ -721,5 +782,100 @@ mod tests {
             (Severity::Info, s("Stem 9"), id::HEADROOM_UNDER.into()),
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_unmetered_stem_is_a_warning_and_nothing_else_about_its_levels() {
+        use crate::dsp::snapshot::FLAG_UNMETERED;
+        let mut input = clean();
+        // As an instance activated at 1234.5678 Hz publishes: empty readings, the flag.
+        let odd = &mut input.stems[0].reading;
+        *odd = MeterSnapshot {
+            sample_rate: 1_234.567_8,
+            channels: 2,
+            flags: FLAG_UNMETERED,
+            clips: crate::report::fixtures::no_events(),
+            true_peak_overs: crate::report::fixtures::no_events(),
+            flat_tops: crate::report::fixtures::no_events(),
+            pass_start: NO_POSITION,
+            pass_end: NO_POSITION,
+            position: NO_POSITION,
+            blocks: 10,
+            ..Default::default()
+        };
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, Some("03_Keys")).expect("signal.unmetered");
+        assert_eq!(f.severity, Severity::Warn);
+        assert_eq!(f.value, Some(1_234.57));
+        assert_eq!(f.threshold, Some(8_000.0));
+        assert!(
+            f.message.contains("1234.57 Hz") && f.message.contains("below"),
+            "{}",
+            f.message
+        );
+        assert!(
+            find(&findings, id::STEM_SILENT, Some("03_Keys")).is_none(),
+            "unmeasured is not silent: {findings:#?}"
+        );
+        assert!(find(&findings, id::HEADROOM_UNDER, Some("03_Keys")).is_none());
+        assert!(find(&findings, id::STEMS_SAMPLE_RATE, Some("03_Keys")).is_some());
+        assert_eq!(
+            Verdict::from_findings(&findings),
+            Verdict::NotReady,
+            "a rate mismatch"
+        );
+
+        // An unmetered master above the range, alone: the warning names the upper end.
+        let mut input = clean();
+        input.stems.clear();
+        input.master.reading.flags |= FLAG_UNMETERED;
+        input.master.reading.sample_rate = 1e6;
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, None).expect("master unmetered");
+        assert_eq!((f.scope, f.threshold), (Scope::Master, Some(768_000.0)));
+        assert!(f.message.contains("above"), "{}", f.message);
+
+        // Unmetered at a metered rate: the meters stopped (an internal error).
+        let mut input = clean();
+        input.stems[1].reading.flags |= FLAG_UNMETERED;
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, Some("01_Kick")).unwrap();
+        assert!(f.message.contains("internal error"), "{}", f.message);
+        assert_eq!(f.threshold, None);
+    }
+
+    #[test]
+    fn a_bypassed_stem_is_named_and_keeps_its_real_events() {
+        use crate::dsp::snapshot::FLAG_BYPASSED;
+        let mut input = clean();
+        input.stems[2].reading.flags |= FLAG_BYPASSED;
+        input.stems[2].reading.clips = events(3, 4_800, 9_600);
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_BYPASSED, Some("02_Bass")).expect("signal.bypassed");
+        assert_eq!(f.severity, Severity::Warn);
+        assert!(f.message.contains("bypassed"), "{}", f.message);
+        assert!(
+            find(&findings, id::CLIP_SAMPLES, Some("02_Bass")).is_some(),
+            "clips measured before the bypass still count"
+        );
+        assert!(!fired(
+            &findings
+                .iter()
+                .filter(|f| f.stem.as_deref() != Some("02_Bass"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            id::SIGNAL_BYPASSED
+        ));
+        // Bypassed from the start: no readings, which is not silence.
+        let mut input = clean();
+        input.stems[0] = silent("03_Keys", 3);
+        input.stems[0].reading.flags |= FLAG_BYPASSED;
+        let findings = evaluate(&input);
+        assert!(
+            find(&findings, id::STEM_SILENT, Some("03_Keys")).is_none(),
+            "{findings:#?}"
+        );
+        assert!(find(&findings, id::SIGNAL_BYPASSED, Some("03_Keys")).is_some());
+        assert_eq!(Verdict::from_findings(&findings), Verdict::Warnings);
     }
 }
