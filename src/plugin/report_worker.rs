@@ -41,11 +41,14 @@ impl ReportWorker {
     /// Starts the thread for one instance.
     pub fn spawn(shared: Arc<Shared>, params: Arc<StemcheckParams>) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        // Counted now, not when the thread gets going: a pass that ends before the new thread
+        // first runs (a short pass on a loaded machine) still gets its report.
+        let seen = (shared.passes_ended(), shared.report_requests());
         let thread = std::thread::Builder::new()
             .name("stemcheck-report".to_owned())
             .spawn({
                 let stop = stop.clone();
-                move || run(&shared, &params, &stop)
+                move || run(&shared, &params, &stop, seen)
             })?;
         Ok(Self {
             stop,
@@ -65,10 +68,9 @@ impl Drop for ReportWorker {
     }
 }
 
-fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
+fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64, u64)) {
     let mut overview = Overview::new(Registry::global());
-    let mut seen_passes = shared.passes_ended();
-    let mut seen_requests = shared.report_requests();
+    let (mut seen_passes, mut seen_requests) = seen;
     let mut seen_label = params.label();
     let mut feed: Option<LiveFeed> = None;
     let mut auto_pending: Option<Instant> = None;

@@ -127,6 +127,16 @@ impl ClapBundle {
         Self { entry }
     }
 
+    /// Loads the bundle at `path` without keeping it loaded: when this value and every
+    /// instance made from it are dropped, the host side calls the entry's `deinit` and unloads
+    /// the library (`dlclose`), as a host unloading a plugin does.
+    pub fn load_unloadable(path: &Path) -> Self {
+        // SAFETY: as in `load`; the caller drops every instance before this value.
+        let entry = unsafe { PluginEntry::load(path) }
+            .unwrap_or_else(|e| panic!("failed to load CLAP bundle {}: {e}", path.display()));
+        Self { entry }
+    }
+
     /// The ids of all plugins exposed by the bundle's plugin factory.
     pub fn plugin_ids(&self) -> Vec<String> {
         let Some(factory) = self.entry.get_plugin_factory() else {
@@ -488,6 +498,23 @@ impl PluginInstance {
                 )
             })
             .collect()
+    }
+
+    /// Whether the parameter `clap_id` carries CLAP's `IS_BYPASS` flag (the host's bypass).
+    pub fn param_is_bypass(&mut self, clap_id: u32) -> bool {
+        let params = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        (0..params.count(&handle)).any(|index| {
+            let mut buffer = ParamInfoBuffer::new();
+            params
+                .get_info(&handle, index, &mut buffer)
+                .is_some_and(|info| {
+                    info.id.get() == clap_id
+                        && info
+                            .flags
+                            .contains(clack_extensions::params::ParamInfoFlags::IS_BYPASS)
+                })
+        })
     }
 
     /// The CLAP id of the parameter whose display name is `name`, if any.

@@ -48,11 +48,11 @@ pub fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
     let mut state = decode_state(&plugin.save_state());
     assert_eq!(
         state["params"]["role"],
-        json!({ "string": "Stem" }),
+        json!({ "f32": 0.0 }),
         "a fresh instance's role as saved: {state}"
     );
     let dir = report_dir.to_str().expect("temporary folder path is UTF-8");
-    state["params"]["role"] = json!({ "string": "Master" });
+    state["params"]["role"] = json!({ "f32": 1.0 });
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
     plugin
@@ -60,11 +60,7 @@ pub fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
         .expect("the master's state loads");
 
     let back = decode_state(&plugin.save_state());
-    assert_eq!(
-        back["params"]["role"],
-        json!({ "string": "Master" }),
-        "{back}"
-    );
+    assert_eq!(back["params"]["role"], json!({ "f32": 1.0 }), "{back}");
     assert_eq!(back["fields"]["report_dir"], field(json!(dir)), "{back}");
     assert_eq!(back["fields"]["auto_report"], field(json!(true)), "{back}");
 }
