@@ -1,7 +1,6 @@
 //! The nice-plug plugin: wires the framework-free meters to the host.
 
 pub mod editor;
-pub mod master_panel;
 pub mod overview;
 pub mod params;
 pub mod readout;

@@ -1,0 +1,42 @@
+//! A stem's editor: the meter column, then its readings, what the master concluded about it,
+//! and the thresholds.
+
+use super::bus_column;
+use super::controls;
+use super::layout::{columns, section};
+use super::meters::MeterMarks;
+use super::status;
+use super::theme::Sizes;
+use crate::dsp::snapshot::MeterSnapshot;
+use crate::plugin::params::StemcheckParams;
+use crate::plugin::readout::Headline;
+use egui::Ui;
+use nice_plug::prelude::ParamSetter;
+
+/// Draws the stem's view below the header.
+pub fn draw(
+    ui: &mut Ui,
+    s: &Sizes,
+    params: &StemcheckParams,
+    setter: Option<&ParamSetter>,
+    head: &Headline,
+    snap: &MeterSnapshot,
+    marks: MeterMarks,
+) {
+    columns(
+        ui,
+        s,
+        "stem-column",
+        |ui| bus_column::show(ui, s, head, snap, marks),
+        |ui| {
+            section(ui, s, "READINGS", |ui| {
+                status::readings(ui, s, "stem-readings", snap)
+            });
+            if let Some(setter) = setter {
+                section(ui, s, "SETTINGS", |ui| {
+                    controls::settings(ui, s, params, setter, false)
+                });
+            }
+        },
+    );
+}
