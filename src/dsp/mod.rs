@@ -9,4 +9,5 @@ pub mod level;
 pub mod pass;
 pub mod simd;
 pub mod snapshot;
+pub mod timeline;
 pub mod true_peak;

@@ -6,6 +6,7 @@ pub mod params;
 pub mod readout;
 pub mod report_worker;
 pub mod shared;
+pub mod timeline_share;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;
@@ -37,6 +38,8 @@ pub struct Stemcheck {
     tap: Option<TapWriter>,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
+    /// What of the pass timeline the audio thread has published.
+    timeline_writer: timeline_share::TimelineWriter,
 }
 
 impl Default for Stemcheck {
@@ -50,6 +53,7 @@ impl Default for Stemcheck {
             was_playing: false,
             tap: None,
             report_worker: None,
+            timeline_writer: timeline_share::TimelineWriter::default(),
         }
     }
 }
@@ -135,6 +139,8 @@ impl Plugin for Stemcheck {
             return false;
         }
         self.meter = Some(BusMeter::new(channels, rate, self.settings()));
+        // A new meter's timeline starts over: publish all of it with its first block.
+        self.timeline_writer = timeline_share::TimelineWriter::default();
         // A new tap for every activation (the rate or the channels may have changed); a
         // master still reading the old one keeps it until it lets go.
         let tap = Arc::new(AudioTap::new(channels, rate));
@@ -196,6 +202,8 @@ impl Plugin for Stemcheck {
         }
         let snapshot = meter.snapshot();
         self.shared.snapshot.write(snapshot);
+        self.timeline_writer
+            .publish(&self.shared.timeline, meter.timeline_mut());
         if let Some(slot) = &self.shared.slot {
             slot.publish(&SlotReading::new(snapshot, self.params.role()));
         }

@@ -40,3 +40,4 @@ pub use pass::pass_of;
 pub use rules::{evaluate, id};
 pub use stamp::{file_stamp, format_utc};
 pub use sum_rules::id as analysis_id;
+pub use units::fmt_time;

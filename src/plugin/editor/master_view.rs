@@ -10,6 +10,7 @@ use super::findings;
 use super::layout::{columns, section};
 use super::meters::MeterMarks;
 use super::theme::{self, Sizes};
+use super::timeline::{self, TimelineMarks};
 use super::{bus_column, status, stems_table};
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::plugin::overview::Overview;
@@ -17,6 +18,7 @@ use crate::plugin::params::StemcheckParams;
 use crate::plugin::readout::{Headline, Tone};
 use crate::plugin::report_worker::gather;
 use crate::plugin::shared::Shared;
+use crate::plugin::timeline_share::TimelineCopy;
 use crate::registry::Registry;
 use crate::report::{build_report, LimiterVerdict, Report};
 use egui::{RichText, Ui};
@@ -48,6 +50,7 @@ impl MasterView {
         head: &Headline,
         snap: &MeterSnapshot,
         marks: MeterMarks,
+        pass: &TimelineCopy,
     ) {
         let (input, other_masters) = gather(shared, params, &mut self.overview);
         let report = build_report(&input);
@@ -96,6 +99,22 @@ impl MasterView {
                     }
                 });
                 section(ui, s, "SUM-CHECK", |ui| sum_check(ui, s, &report));
+                section(
+                    ui,
+                    s,
+                    "PASS: MASTER LEVEL, AND WHERE ANY BUS CLIPPED OR WENT OVER",
+                    |ui| {
+                        let markers = timeline::stem_markers(&report);
+                        timeline::show(
+                            ui,
+                            s,
+                            130.0 * s.scale,
+                            pass,
+                            TimelineMarks::of(marks, snap),
+                            &markers,
+                        );
+                    },
+                );
                 section(ui, s, "MASTER READINGS", |ui| {
                     status::readings(ui, s, "master-readings", snap)
                 });

@@ -18,10 +18,12 @@ mod status;
 mod stem_view;
 pub mod stems_table;
 pub mod theme;
+pub mod timeline;
 
 use super::params::StemcheckParams;
 use super::readout::headline;
 use super::shared::{resolve_name, Shared};
+use super::timeline_share::TimelineCopy;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{Registry, Role, CAPACITY};
 use egui::{RichText, Vec2};
@@ -75,6 +77,8 @@ pub struct MeterEditor {
     edits: controls::Edits,
     master: MasterView,
     sizes: Sizes,
+    /// The latest copy of the pass timeline.
+    pass: TimelineCopy,
 }
 
 impl MeterEditor {
@@ -88,6 +92,7 @@ impl MeterEditor {
             edits: controls::Edits::default(),
             master: MasterView::new(Registry::global()),
             sizes: Sizes::scaled(1.0),
+            pass: TimelineCopy::default(),
         }
     }
 }
@@ -142,6 +147,9 @@ impl MeterEditor {
             ceiling: self.params.tp_ceiling_db.value(),
         };
         let head = headline(&snap, marks.window, marks.ceiling);
+        if let Some(copy) = self.shared.timeline.read() {
+            self.pass = copy;
+        }
         let setter = self.gui.as_ref().map(|g| g.param_setter());
 
         egui::Frame::new()
@@ -182,9 +190,19 @@ impl MeterEditor {
                         &head,
                         &snap,
                         marks,
+                        &self.pass,
                     );
                 } else {
-                    stem_view::draw(ui, &s, &self.params, setter.as_ref(), &head, &snap, marks);
+                    stem_view::draw(
+                        ui,
+                        &s,
+                        &self.params,
+                        setter.as_ref(),
+                        &head,
+                        &snap,
+                        marks,
+                        &self.pass,
+                    );
                 }
             });
     }

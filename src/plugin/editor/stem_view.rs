@@ -7,13 +7,16 @@ use super::layout::{columns, section};
 use super::meters::MeterMarks;
 use super::status;
 use super::theme::Sizes;
+use super::timeline::{self, TimelineMarks};
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::plugin::params::StemcheckParams;
 use crate::plugin::readout::Headline;
+use crate::plugin::timeline_share::TimelineCopy;
 use egui::Ui;
 use nice_plug::prelude::ParamSetter;
 
 /// Draws the stem's view below the header.
+#[allow(clippy::too_many_arguments)]
 pub fn draw(
     ui: &mut Ui,
     s: &Sizes,
@@ -22,6 +25,7 @@ pub fn draw(
     head: &Headline,
     snap: &MeterSnapshot,
     marks: MeterMarks,
+    pass: &TimelineCopy,
 ) {
     columns(
         ui,
@@ -31,6 +35,10 @@ pub fn draw(
         |ui| {
             section(ui, s, "READINGS", |ui| {
                 status::readings(ui, s, "stem-readings", snap)
+            });
+            section(ui, s, "PASS", |ui| {
+                let marks = TimelineMarks::of(marks, snap);
+                timeline::show(ui, s, 120.0 * s.scale, pass, marks, &[]);
             });
             if let Some(setter) = setter {
                 section(ui, s, "SETTINGS", |ui| {
