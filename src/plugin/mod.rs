@@ -1,5 +1,6 @@
 //! The nice-plug plugin: wires the framework-free meters to the host.
 
+pub mod bulletin;
 pub mod editor;
 pub mod overview;
 pub mod params;

@@ -30,9 +30,10 @@ pub struct TimelineShare {
 
 impl Default for TimelineShare {
     fn default() -> Self {
-        Self {
-            words: SeqArray::new(HEADER + BINS),
-        }
+        let words = SeqArray::new(HEADER + BINS);
+        // Before the pass began there is no origin (made before any reader or writer runs).
+        words.write(|w| w.set(ORIGIN, NO_POSITION as u64));
+        Self { words }
     }
 }
 
@@ -57,8 +58,8 @@ impl TimelineWriter {
         let to = if all { used.max(self.used) } else { used };
         let bins = timeline.bins();
         share.words.write(|w| {
-            for i in from..to.min(BINS) {
-                w.set(HEADER + i, bins[i].to_word());
+            for (i, bin) in bins.iter().enumerate().take(to).skip(from) {
+                w.set(HEADER + i, bin.to_word());
             }
             w.set(ORIGIN, timeline.origin().unwrap_or(NO_POSITION) as u64);
             w.set(BIN_LEN, timeline.bin_len() as u64);

@@ -22,7 +22,7 @@ mod sum_rules;
 mod units;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use build::build_report;
 pub use file_input::{Encoding, FileFacts, FileSettings, FilesInput};

@@ -7,6 +7,7 @@
 //! own module and draws into the space it is given, so everything grows with the window.
 
 mod bus_column;
+mod conclusions;
 mod controls;
 pub mod findings;
 pub mod fonts;
@@ -193,6 +194,11 @@ impl MeterEditor {
                         &self.pass,
                     );
                 } else {
+                    let master = self
+                        .shared
+                        .slot
+                        .as_ref()
+                        .and_then(|h| super::bulletin::read(h.index(), h.generation()));
                     stem_view::draw(
                         ui,
                         &s,
@@ -202,6 +208,7 @@ impl MeterEditor {
                         &snap,
                         marks,
                         &self.pass,
+                        master.as_ref(),
                     );
                 }
             });

@@ -2,6 +2,7 @@
 //! and the thresholds.
 
 use super::bus_column;
+use super::conclusions;
 use super::controls;
 use super::layout::{columns, section};
 use super::meters::MeterMarks;
@@ -9,11 +10,13 @@ use super::status;
 use super::theme::Sizes;
 use super::timeline::{self, TimelineMarks};
 use crate::dsp::snapshot::MeterSnapshot;
+use crate::plugin::bulletin::{Posting, StemConclusion};
 use crate::plugin::params::StemcheckParams;
 use crate::plugin::readout::Headline;
 use crate::plugin::timeline_share::TimelineCopy;
 use egui::Ui;
 use nice_plug::prelude::ParamSetter;
+use std::sync::Arc;
 
 /// Draws the stem's view below the header.
 #[allow(clippy::too_many_arguments)]
@@ -26,6 +29,7 @@ pub fn draw(
     snap: &MeterSnapshot,
     marks: MeterMarks,
     pass: &TimelineCopy,
+    master: Option<&(Arc<Posting>, Option<StemConclusion>)>,
 ) {
     columns(
         ui,
@@ -33,6 +37,9 @@ pub fn draw(
         "stem-column",
         |ui| bus_column::show(ui, s, head, snap, marks),
         |ui| {
+            section(ui, s, "WHAT THE MASTER HEARS", |ui| {
+                conclusions::show(ui, s, master)
+            });
             section(ui, s, "READINGS", |ui| {
                 status::readings(ui, s, "stem-readings", snap)
             });
