@@ -9,6 +9,7 @@ use super::snapshot::{
     EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, FLAG_PASS_JUMPED, FLAG_PLAYING,
     MAX_CHANNELS, NO_POSITION,
 };
+use super::timeline::{PassTimeline, EVENT_CLIP, EVENT_FLAT_TOP, EVENT_NAN_INF, EVENT_OVER};
 
 /// Fall rate of the moving bars, dB per second (IEC 60268-18 peak meters: 20 dB in 1.7 s).
 pub const DISPLAY_FALL_DB_PER_SECOND: f32 = 11.8;
@@ -41,6 +42,7 @@ pub struct BusMeter {
     position: Option<i64>,
     playing: bool,
     blocks: u64,
+    timeline: PassTimeline,
 }
 
 impl BusMeter {
@@ -57,6 +59,7 @@ impl BusMeter {
             position: None,
             playing: false,
             blocks: 0,
+            timeline: PassTimeline::new(),
         }
     }
 
@@ -85,6 +88,7 @@ impl BusMeter {
     pub fn reset(&mut self) {
         self.clear_readings();
         self.pass.clear();
+        self.timeline.clear();
     }
 
     /// Clears readings and filter history: the next block starts a new stream.
@@ -92,6 +96,7 @@ impl BusMeter {
         self.channels.iter_mut().for_each(ChannelMeter::restart);
         self.correlation = Correlation::default();
         self.pass.clear();
+        self.timeline.clear();
     }
 
     /// Clears the channels' readings (keeping their filter history) and the correlation.
@@ -108,7 +113,9 @@ impl BusMeter {
         if self.pass.on_block(transport, len) {
             // The tracker has already started the new range itself.
             self.clear_readings();
+            self.timeline.clear();
         }
+        let before = self.event_counts();
         let decay = (-DISPLAY_FALL_DB_PER_SECOND * len as f32 / self.sample_rate / 20.0
             * std::f32::consts::LN_10)
             .exp();
@@ -123,12 +130,53 @@ impl BusMeter {
                 len as f64 / self.sample_rate as f64,
             );
         }
+        if let (true, Some(pos)) = (transport.playing, transport.pos_samples) {
+            let after = self.event_counts();
+            let level = self
+                .channels
+                .iter()
+                .map(ChannelMeter::last_block_peak)
+                .fold(0.0, f32::max);
+            let mut events = 0;
+            for (bit, (b, a)) in [EVENT_CLIP, EVENT_OVER, EVENT_FLAT_TOP, EVENT_NAN_INF]
+                .into_iter()
+                .zip(before.into_iter().zip(after))
+            {
+                if a != b {
+                    events |= bit;
+                }
+            }
+            self.timeline.record(pos, len, level, events);
+        }
         self.playing = transport.playing;
         self.position =
             transport
                 .pos_samples
                 .map(|p| if transport.playing { p + len as i64 } else { p });
         self.blocks += 1;
+    }
+
+    /// Clip, over, flat-top and NaN/Inf counts over the channels (to see which a block added).
+    fn event_counts(&self) -> [u64; 4] {
+        let mut n = [0; 4];
+        for c in &self.channels {
+            let r = c.readings();
+            n[0] += r.clips.count;
+            n[1] += r.true_peak_overs.count;
+            n[2] += r.flat_tops.count;
+            n[3] += r.non_finite;
+        }
+        n
+    }
+
+    /// The pass's timeline.
+    pub fn timeline(&self) -> &PassTimeline {
+        &self.timeline
+    }
+
+    /// The pass's timeline, to take what changed for a copy.
+    pub fn timeline_mut(&mut self) -> &mut PassTimeline {
+        &mut self.timeline
     }
 
     /// The readings of channel `c`.

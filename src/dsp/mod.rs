@@ -10,4 +10,5 @@ pub mod pass;
 pub mod rates;
 pub mod simd;
 pub mod snapshot;
+pub mod timeline;
 pub mod true_peak;

@@ -1,13 +1,14 @@
 //! The nice-plug plugin: wires the framework-free meters to the host.
 
 pub mod activation;
+pub mod bulletin;
 pub mod editor;
-pub mod master_panel;
 pub mod overview;
 pub mod params;
 pub mod readout;
 pub mod report_worker;
 pub mod shared;
+pub mod timeline_share;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;
@@ -44,6 +45,8 @@ pub struct Stemcheck {
     blank: MeterSnapshot,
     /// The meters panicked during a block: they stay off until the next activation.
     faulted: bool,
+    /// What of the pass timeline the audio thread has published.
+    timeline_writer: timeline_share::TimelineWriter,
 }
 
 impl Default for Stemcheck {
@@ -60,6 +63,7 @@ impl Default for Stemcheck {
             heartbeat: Heartbeat::default(),
             blank: MeterSnapshot::default(),
             faulted: false,
+            timeline_writer: timeline_share::TimelineWriter::default(),
         }
     }
 }
@@ -189,6 +193,8 @@ impl Stemcheck {
         self.blank = activation::blank_snapshot(rate, channels);
         if activation::meters_at(rate, channels) {
             self.meter = Some(BusMeter::new(channels, rate, self.settings()));
+            // A new meter's timeline starts over: publish all of it with its first block.
+            self.timeline_writer = timeline_share::TimelineWriter::default();
             // A new tap for every activation (the rate or the channels may have changed); a
             // master still reading the old one keeps it until it lets go.
             let tap = Arc::new(AudioTap::new(channels, rate));
@@ -249,6 +255,8 @@ impl Stemcheck {
                         }
                         tap.write(pos, &chans[..channels.len().min(2)]);
                     }
+                    self.timeline_writer
+                        .publish(&self.shared.timeline, meter.timeline_mut());
                 }
                 meter.snapshot()
             }

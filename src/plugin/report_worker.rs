@@ -10,6 +10,7 @@
 //! reads the new audio of the master's and every stem's tap ([`LiveFeed`]) and analyses it
 //! (sum-check, limiter detection), so none of that work touches an audio thread.
 
+use super::bulletin;
 use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
@@ -82,15 +83,21 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64,
             seen_label = label;
         }
         let (passes, requests) = (shared.passes_ended(), shared.report_requests());
+        let own_slot = shared.slot.as_ref().map(|s| s.index());
         if params.role() != Role::Master {
             (seen_passes, seen_requests) = (passes, requests);
             if feed.take().is_some() {
                 shared.set_analysis(None);
+                bulletin::withdraw(own_slot);
             }
             continue;
         }
         analyse(shared, &mut feed);
         let (input, _) = gather(shared, params, &mut overview);
+        // The stems' own editors show what this master concluded about them.
+        bulletin::post(&build_report(&input), own_slot, |slot| {
+            overview.generation_of(slot)
+        });
         let asked = requests != seen_requests;
         if passes != seen_passes && params.auto_report() {
             auto_pending.get_or_insert_with(Instant::now);
@@ -108,6 +115,7 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64,
             shared.set_report_status(write_now(&dir, &input));
         }
     }
+    bulletin::withdraw(shared.slot.as_ref().map(|s| s.index()));
 }
 
 /// One look at the taps: follows this instance's current tap (a reactivation makes a new one),

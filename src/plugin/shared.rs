@@ -1,6 +1,7 @@
 //! State shared between the audio thread, the editor and the report thread, lock-free where
 //! the audio thread touches it.
 
+use super::timeline_share::TimelineShare;
 use crate::analysis::session::SessionFigures;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{AudioTap, NameSource, Registry, SlotHandle};
@@ -35,6 +36,8 @@ pub struct Shared {
     pub snapshot: SeqLock<MeterSnapshot>,
     /// This instance's registry slot; `None` when the registry was full.
     pub slot: Option<SlotHandle>,
+    /// The pass timeline, written by the audio thread, drawn by the editor.
+    pub timeline: TimelineShare,
     reset_requested: AtomicBool,
     /// Bumped by the audio thread each time the transport stops after playing.
     passes_ended: AtomicU64,
@@ -67,6 +70,7 @@ impl Shared {
         Self {
             snapshot: SeqLock::new(MeterSnapshot::default()),
             slot,
+            timeline: TimelineShare::default(),
             reset_requested: AtomicBool::new(false),
             passes_ended: AtomicU64::new(0),
             report_requests: AtomicU64::new(0),

@@ -22,7 +22,7 @@ mod sum_rules;
 mod units;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use build::build_report;
 pub use file_input::{Encoding, FileFacts, FileSettings, FilesInput};
@@ -40,3 +40,4 @@ pub use pass::pass_of;
 pub use rules::{evaluate, id};
 pub use stamp::{file_stamp, format_utc};
 pub use sum_rules::id as analysis_id;
+pub use units::fmt_time;

@@ -55,6 +55,13 @@ pub struct Pass {
     pub jumped: bool,
 }
 
+impl Pass {
+    /// Whether anything was played: a start and an end with samples between them.
+    pub fn played(&self) -> bool {
+        matches!((self.start_samples, self.end_samples), (Some(s), Some(e)) if e > s)
+    }
+}
+
 /// Overall sign-off: any fail → `not_ready`, else any warn → `warnings`, else `ready`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -43,15 +43,16 @@ pub(crate) fn fmt_db(db: f64) -> String {
     }
 }
 
-/// A transport position in samples as song time, `m:ss.s` (`-0:00.5` before the start).
-pub(crate) fn fmt_time(samples: i64, sample_rate: f64) -> String {
+/// A transport position in samples as song time, `m:ss.s` (`-0:00.5` before the start; a
+/// position that rounds to zero is `0:00.0`, never `-0:00.0`).
+pub fn fmt_time(samples: i64, sample_rate: f64) -> String {
     if sample_rate <= 0.0 {
         return format!("sample {samples}");
     }
     let seconds = samples as f64 / sample_rate;
-    let sign = if seconds < 0.0 { "-" } else { "" };
     // Rounded to tenths first, so 59.96 s becomes 1:00.0 and never 0:60.0.
     let tenths = (seconds.abs() * 10.0).round() as u64;
+    let sign = if seconds < 0.0 && tenths > 0 { "-" } else { "" };
     let minutes = tenths / 600;
     let rest = tenths % 600;
     format!("{sign}{minutes}:{:02}.{}", rest / 10, rest % 10)
@@ -88,6 +89,8 @@ mod tests {
         assert_eq!(fmt_time(48_000 * 62 + 14_400, 48_000.0), "1:02.3");
         assert_eq!(fmt_time(48_000 * 60 - 1, 48_000.0), "1:00.0");
         assert_eq!(fmt_time(-24_000, 48_000.0), "-0:00.5");
+        // A pass that starts a block before zero (a host's latency) is not "-0:00.0".
+        assert_eq!(fmt_time(-1024, 48_000.0), "0:00.0");
         assert_eq!(plural(1, "sample", "samples"), "1 sample");
         assert_eq!(plural(2, "sample", "samples"), "2 samples");
     }
