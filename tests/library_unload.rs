@@ -1,7 +1,8 @@
 //! A host that unloads the plugin library (`dlclose`) while threads that called into it live
 //! on: each round loads the bundle on a thread of its own, runs a master and two stems on it
-//! (activation, processing, the report thread, a state round trip), drops them and unloads
-//! the library, and keeps the thread alive until every round is done. The threads then end,
+//! (activation, processing, the report thread, a state round trip) and drops them; the test's
+//! thread then unloads the library while the round's thread stays alive until every round is
+//! done. The threads then end,
 //! which runs whatever per-thread destructors the library left on them. A destructor left in
 //! unmapped code would crash this process.
 
@@ -22,7 +23,9 @@ fn library_mapped() -> bool {
         .any(|l| l.ends_with("Stemcheck.clap"))
 }
 
-fn one_round(round: usize) {
+/// Loads the bundle, runs a session on it, drops every instance, and hands the bundle back
+/// (the caller unloads it, on another thread).
+fn one_round(round: usize) -> ClapBundle {
     let bundle = ClapBundle::load_unloadable(&bundle_path());
     let mut instances: Vec<PluginInstance> = ["Master", "01_A", "02_B"]
         .iter()
@@ -55,7 +58,7 @@ fn one_round(round: usize) {
     // Let the master's report thread look at the stems at least once.
     std::thread::sleep(std::time::Duration::from_millis(120));
     drop(instances);
-    drop(bundle);
+    bundle
 }
 
 #[test]
@@ -70,12 +73,15 @@ fn the_library_unloads_while_threads_that_used_it_live_on() {
         let (tx, rx) = std::sync::mpsc::channel();
         let done = done.clone();
         threads.push(std::thread::spawn(move || {
-            one_round(round);
-            tx.send(()).expect("the test waits");
+            // The host's audio and main thread for this round; the library is unloaded by
+            // the test's thread while this one lives on, as a host unloads a plugin from its
+            // main thread while its audio threads keep running.
+            tx.send(one_round(round)).expect("the test waits");
             // Live on past the unload, with whatever the library left on this thread.
             done.wait();
         }));
-        rx.recv().expect("the round ran");
+        let bundle = rx.recv().expect("the round ran");
+        drop(bundle);
         if !library_mapped() {
             unmapped += 1;
         }
@@ -85,8 +91,18 @@ fn the_library_unloads_while_threads_that_used_it_live_on() {
     for t in threads {
         t.join().expect("a round's thread ended cleanly");
     }
+    // glibc keeps a library loaded while a live thread holds one of its per-thread destructors
+    // (registered through `__cxa_thread_atexit_impl`), so no destructor can run from unmapped
+    // code. With every such thread gone, the next unload really unmaps it.
+    std::thread::spawn(|| drop(ClapBundle::load_unloadable(&bundle_path())))
+        .join()
+        .expect("a load and unload on a fresh thread");
     println!(
-        "every thread ended; library mapped afterwards: {}",
+        "every thread ended; after one more load and unload the library is mapped: {}",
         library_mapped()
+    );
+    assert!(
+        !library_mapped(),
+        "the library stays mapped after its last unload with no thread holding it"
     );
 }

@@ -166,8 +166,11 @@ impl Plugin for Stemcheck {
         };
         if contain(|| self.run_block(buffer, state)).is_none() {
             // Whatever the meters were doing is abandoned (not dropped: freeing is not for the
-            // audio thread); the audio is the host's input, flushed of subnormals at most.
+            // audio thread); the audio is the host's input, with subnormals flushed.
             self.faulted = true;
+            for channel in buffer.as_slice().iter_mut() {
+                flush_subnormals(channel);
+            }
             let blank =
                 self.heartbeat
                     .stamp(self.blank, MeterState::Unmetered, state, buffer.samples());
@@ -228,6 +231,11 @@ impl Stemcheck {
     fn run_block(&mut self, buffer: &mut Buffer, state: TransportState) {
         let settings = self.settings();
         let len = buffer.samples();
+        // In every state, metered or not: a subnormal sample leaves as zero (SPEC 2), so a
+        // bypassed or unmetered instance never hands the next plugin denormals to slow it.
+        for channel in buffer.as_slice().iter_mut() {
+            flush_subnormals(channel);
+        }
         let meter_state = match &self.meter {
             Some(_) if self.faulted => MeterState::Unmetered,
             Some(_) if self.params.bypassed() => MeterState::Bypassed,
@@ -243,9 +251,6 @@ impl Stemcheck {
                 if meter_state == MeterState::Metering {
                     let channels = buffer.as_slice();
                     meter.process(channels, state);
-                    for channel in channels.iter_mut() {
-                        flush_subnormals(channel);
-                    }
                     if let (Some(tap), true, Some(pos)) =
                         (&mut self.tap, state.playing, state.pos_samples)
                     {

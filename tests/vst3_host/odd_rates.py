@@ -32,7 +32,7 @@ def signal(np, frames):
     return x
 
 
-def check_rate(bundle, rate, metered):
+def check_rate(bundle, rate, _metered):
     import numpy as np
     import pedalboard
 
@@ -41,11 +41,16 @@ def check_rate(bundle, rate, metered):
     # Odd block sizes; pedalboard activates the plugin at `sample_rate` and processes.
     for block in (512, 333, 1):
         out = plugin.process(audio, sample_rate=rate, buffer_size=block, reset=True)
-        want = audio.copy()
-        if metered:
-            want[np.abs(want) < np.finfo(np.float32).tiny] = 0.0  # subnormals leave as zero
-        if out.shape != want.shape or out.tobytes() != want.tobytes():
-            raise AssertionError(f"audio changed at {rate} Hz, blocks of {block}")
+        # Subnormals may leave as zero: the plugin flushes them when it meters, and the host
+        # runs with denormals flushed (JUCE's ScopedNoDenormals) whatever the plugin does.
+        subnormal = (audio != 0) & (np.abs(audio) < np.finfo(np.float32).tiny)
+        same = out.view(np.uint32) == audio.view(np.uint32)
+        flushed = subnormal & (out == 0)
+        bad = ~(same | flushed)
+        if out.shape != audio.shape or bad.any():
+            raise AssertionError(
+                f"audio changed at {rate} Hz, blocks of {block}: {int(bad.sum())} samples"
+            )
 
 
 def check_role(bundle):
@@ -54,7 +59,7 @@ def check_role(bundle):
 
     plugin = pedalboard.load_plugin(bundle)
     role = plugin.parameters["role"]
-    threshold = plugin.parameters["window_low"]
+    threshold = plugin.parameters["window_low_db"]
     # As pluginval --randomise does: unrounded normalised values, then a state round trip.
     role.raw_value = 0.758304
     threshold.raw_value = 0.4321
