@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use clack_extensions::gui::GuiSize;
 use common::clap_host::{bundle_path, ClapBundle};
 use common::gui_host::{
-    run_main_loop, wait_for_paint, AudioThread, GuiInstance, Input, Playback, ThreadRoles,
+    notes, run_main_loop, wait_for_paint, AudioThread, GuiInstance, Input, Playback, ThreadRoles,
 };
 use common::picture::{normalise_text, shots_dir, Picture};
 use common::state::configure_master;
@@ -119,34 +119,6 @@ fn expected_text(role: &str, size: &str, session: Session) -> (Vec<String>, Vec<
     (must, must_not)
 }
 
-/// A stem playing one note in third `slot` of every 0.6 s cycle: a tone at `freq` Hz with its
-/// octave, a 2 ms attack and a 80 ms decay, at a velocity that changes from cycle to cycle (so
-/// its peaks spread as a played part's do), the loudest peaking near `peak_db`; hard-clipped at
-/// full scale, so a stem driven above 0 dBFS clips as a real bus would.
-fn notes(slot: usize, freq: f32, peak_db: f32) -> Input {
-    const VELOCITIES: [f32; 5] = [1.0, 0.72, 0.86, 0.64, 0.93];
-    // sin + 0.3 sin 2x peaks at 1.14, the envelope at 0.975: scale the loudest note to peak_db.
-    let amp = 10f32.powf(peak_db / 20.0) / (1.137 * 0.975);
-    let cycle = (0.6 * RATE) as i64;
-    let third = cycle / 3;
-    Input::Source(Box::new(move |pos, out: &mut [Vec<f32>]| {
-        for k in 0..out[0].len() {
-            let t = pos + k as i64;
-            let in_cycle = t.rem_euclid(cycle);
-            if (in_cycle / third) as usize != slot {
-                continue;
-            }
-            let velocity = VELOCITIES[(t / cycle) as usize % VELOCITIES.len()];
-            let age = (in_cycle - slot as i64 * third) as f32 / RATE as f32;
-            let envelope = velocity * (age / 0.002).min(1.0) * (-age / 0.08).exp();
-            let w = std::f32::consts::TAU * freq * (t as f32 / RATE as f32);
-            let v = (amp * envelope * (w.sin() + 0.3 * (2.0 * w).sin())).clamp(-1.0, 1.0);
-            out[0][k] = v;
-            out[1][k] = v * 0.9;
-        }
-    }))
-}
-
 /// Results of the checks, printed as they happen.
 #[derive(Default)]
 struct Checks {
@@ -240,7 +212,7 @@ fn picture_session(
         let input = match STEMS.get(i) {
             Some(&(_, freq, peak)) => {
                 let hot = session == Session::Findings && i == PICTURED_STEM;
-                notes(i, freq, if hot { 1.0 } else { peak })
+                notes(RATE, i, freq, if hot { 1.0 } else { peak })
             }
             None => Input::SumOfStems,
         };

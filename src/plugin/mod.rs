@@ -7,6 +7,7 @@ pub mod params;
 pub mod readout;
 pub mod report_worker;
 pub mod shared;
+pub mod x11_window;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;

@@ -157,6 +157,34 @@ pub enum Input {
     SumOfStems,
 }
 
+/// A stem at sample rate `rate` playing one note in third `slot` of every 0.6 s cycle: a tone at `freq` Hz with its
+/// octave, a 2 ms attack and a 80 ms decay, at a velocity that changes from cycle to cycle (so
+/// its peaks spread as a played part's do), the loudest peaking near `peak_db`; hard-clipped at
+/// full scale, so a stem driven above 0 dBFS clips as a real bus would.
+pub fn notes(rate: f64, slot: usize, freq: f32, peak_db: f32) -> Input {
+    const VELOCITIES: [f32; 5] = [1.0, 0.72, 0.86, 0.64, 0.93];
+    // sin + 0.3 sin 2x peaks at 1.14, the envelope at 0.975: scale the loudest note to peak_db.
+    let amp = 10f32.powf(peak_db / 20.0) / (1.137 * 0.975);
+    let cycle = (0.6 * rate) as i64;
+    let third = cycle / 3;
+    Input::Source(Box::new(move |pos, out: &mut [Vec<f32>]| {
+        for k in 0..out[0].len() {
+            let t = pos + k as i64;
+            let in_cycle = t.rem_euclid(cycle);
+            if (in_cycle / third) as usize != slot {
+                continue;
+            }
+            let velocity = VELOCITIES[(t / cycle) as usize % VELOCITIES.len()];
+            let age = (in_cycle - slot as i64 * third) as f32 / rate as f32;
+            let envelope = velocity * (age / 0.002).min(1.0) * (-age / 0.08).exp();
+            let w = std::f32::consts::TAU * freq * (t as f32 / rate as f32);
+            let v = (amp * envelope * (w.sin() + 0.3 * (2.0 * w).sin())).clamp(-1.0, 1.0);
+            out[0][k] = v;
+            out[1][k] = v * 0.9;
+        }
+    }))
+}
+
 /// A session playing on the audio thread: blocks of `block` frames at the sample rate's pace,
 /// transport playing from song position 0.
 pub struct Playback {
@@ -286,6 +314,8 @@ pub struct OpenedEditor {
     pub window: HostWindow,
     /// The size the plugin asked for (`get_size`).
     pub size: GuiSize,
+    /// When the host called `create()`.
+    pub created_at: Instant,
     /// When `show()` returned.
     pub shown_at: Instant,
 }
@@ -406,11 +436,25 @@ impl GuiInstance {
     /// background is `background` (0xRRGGBB): `create` (x11, embedded), `set_scale(1)`,
     /// `get_size`, a window of that size, `set_parent`, `show`.
     pub fn open_editor(&mut self, x: &XHost, at: (i16, i16), background: u32) -> OpenedEditor {
+        self.open_editor_shown_after(x, at, background, Duration::ZERO)
+    }
+
+    /// Like [`GuiInstance::open_editor`], with the host taking `before_show` between
+    /// `set_parent` and `show` (servicing the main thread meanwhile), as hosts that embed the
+    /// editor first and show its window later do.
+    pub fn open_editor_shown_after(
+        &mut self,
+        x: &XHost,
+        at: (i16, i16),
+        background: u32,
+        before_show: Duration,
+    ) -> OpenedEditor {
         assert!(
             self.editor.is_none(),
             "{}: the editor is already open",
             self.name
         );
+        let created_at = Instant::now();
         let handle = self.instance.plugin_handle();
         assert!(
             self.gui.is_api_supported(&handle, X11_EMBEDDED),
@@ -438,6 +482,12 @@ impl GuiInstance {
                 .set_parent(&handle, ClapWindow::from_x11_handle(window.id.into()))
                 .unwrap_or_else(|e| panic!("{}: gui.set_parent failed: {e}", self.name));
         }
+        let show_at = Instant::now() + before_show;
+        while Instant::now() < show_at {
+            self.service_main_thread();
+            thread::sleep(Duration::from_millis(2));
+        }
+        let handle = self.instance.plugin_handle();
         self.gui
             .show(&handle)
             .unwrap_or_else(|e| panic!("{}: gui.show failed: {e}", self.name));
@@ -447,6 +497,7 @@ impl GuiInstance {
         OpenedEditor {
             window,
             size,
+            created_at,
             shown_at,
         }
     }
@@ -574,14 +625,40 @@ pub fn wait_for_paint(
     background: [u8; 3],
     timeout: Duration,
 ) -> Option<Duration> {
+    wait_for_paints(
+        instances,
+        x,
+        std::slice::from_ref(opened),
+        background,
+        timeout,
+    )[0]
+}
+
+/// [`wait_for_paint`] for several editors at once: each is watched from its own `show()`.
+pub fn wait_for_paints(
+    instances: &mut [GuiInstance],
+    x: &XHost,
+    opened: &[OpenedEditor],
+    background: [u8; 3],
+    timeout: Duration,
+) -> Vec<Option<Duration>> {
+    let mut painted = vec![None; opened.len()];
     loop {
-        let picture = x.capture(&opened.window);
-        let elapsed = opened.shown_at.elapsed();
-        if picture.fraction_near(background, 8) < 0.5 {
-            return Some(elapsed);
+        let mut waiting = false;
+        for (editor, result) in opened.iter().zip(painted.iter_mut()) {
+            if result.is_some() {
+                continue;
+            }
+            let picture = x.capture(&editor.window);
+            let elapsed = editor.shown_at.elapsed();
+            if picture.fraction_near(background, 8) < 0.5 {
+                *result = Some(elapsed);
+            } else if elapsed < timeout {
+                waiting = true;
+            }
         }
-        if elapsed >= timeout {
-            return None;
+        if !waiting {
+            return painted;
         }
         run_main_loop(instances, x, Duration::from_millis(5));
     }
