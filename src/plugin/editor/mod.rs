@@ -109,8 +109,15 @@ impl NiceEguiApp for MeterEditor {
         &mut self,
         egui_ctx: egui::Context,
         nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
+        frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // baseview 0.4.2 workarounds: see `x11_window` (editors that never paint, and a crash
+        // when the last editor closes).
+        super::x11_window::keep_egl_loaded();
+        if let Err(e) = super::x11_window::listen_for_present_completions(frame.baseview_window())
+        {
+            nice_warn!("the editor window may stay blank: {e}");
+        }
         theme::install(&egui_ctx);
         self.sizes = Sizes::scaled(1.0);
         self.gui = Some(nice_gui_ctx);
