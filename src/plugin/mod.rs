@@ -9,6 +9,7 @@ pub mod readout;
 pub mod report_worker;
 pub mod shared;
 pub mod timeline_share;
+pub mod x11_window;
 
 use crate::dsp::bus_meter::{BusMeter, MeterSettings};
 use crate::dsp::pass::TransportState;

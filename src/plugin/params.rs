@@ -120,7 +120,14 @@ pub struct StemcheckParams {
     /// Write a report when the transport stops after a pass.
     #[persist = "auto_report"]
     pub auto_report: Arc<AtomicBool>,
+    /// The editor's size in logical pixels, as the user left it; `None` = the role's default.
+    #[persist = "editor_size"]
+    pub editor_size: Arc<RwLock<Option<[f32; 2]>>>,
 }
+
+/// Largest editor size kept from a saved state, logical pixels (anything larger is a corrupt
+/// value, not a screen).
+pub const EDITOR_SIZE_MAX: f32 = 8192.0;
 
 fn level_param(name: &str, default: f32) -> FloatParam {
     FloatParam::new(
@@ -158,6 +165,7 @@ impl Default for StemcheckParams {
             label: Arc::new(RwLock::new(String::new())),
             report_dir: Arc::new(RwLock::new(String::new())),
             auto_report: Arc::new(AtomicBool::new(false)),
+            editor_size: Arc::new(RwLock::new(None)),
         }
     }
 }
@@ -207,6 +215,26 @@ impl StemcheckParams {
     pub fn auto_report(&self) -> bool {
         // Relaxed: a lone flag, read by the report thread; nothing else is ordered by it.
         self.auto_report.load(Ordering::Relaxed)
+    }
+
+    /// The editor size saved with the session, if it is a usable one (at least `min`, finite,
+    /// at most [`EDITOR_SIZE_MAX`]); a corrupt value is ignored (and the default used).
+    pub fn editor_size(&self, min: (f32, f32)) -> Option<(f32, f32)> {
+        let saved = match self.editor_size.read() {
+            Ok(s) => *s,
+            Err(poisoned) => *poisoned.into_inner(),
+        }?;
+        let ok = |v: f32, lo: f32| v.is_finite() && (lo..=EDITOR_SIZE_MAX).contains(&v);
+        (ok(saved[0], min.0) && ok(saved[1], min.1)).then_some((saved[0], saved[1]))
+    }
+
+    /// Remembers the editor's size (GUI thread).
+    pub fn set_editor_size(&self, size: (f32, f32)) {
+        let value = Some([size.0, size.1]);
+        match self.editor_size.write() {
+            Ok(mut s) => *s = value,
+            Err(poisoned) => *poisoned.into_inner() = value,
+        }
     }
 
     /// Sets a string field. Never call from the audio thread.

@@ -8,7 +8,7 @@ use super::input::{BusInput, ReportInput, Thresholds};
 use super::model::{Finding, Pass, Scope, Severity};
 use super::order::{compare_names, sort_stems};
 use super::pass::{pass_of, problem};
-use super::units::{fmt_db, fmt_time, level_db, plural, position, rate_hz, round};
+use super::units::{fmt_db, fmt_db_pair, fmt_time, level_db, plural, position, rate_hz, round};
 use crate::dsp::level::{to_db, WindowStatus};
 use crate::dsp::rates::{is_metered_rate, MAX_METERED_RATE, MIN_METERED_RATE};
 use crate::dsp::snapshot::EventSnapshot;
@@ -237,14 +237,14 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
             // Rounded up to a tenth, so turning down by the figure shown is always enough (the
             // small bias keeps 1.2000000001 from becoming 1.3).
             let by = ((tp - f64::from(high)) * 10.0 - 1e-6).ceil().max(1.0) / 10.0;
+            let exact = tp_exact.map_or(tp, f64::from);
+            let (peak, top) = fmt_db_pair(exact, f64::from(high));
             out.push(bus.finding(
                 id::HEADROOM_OVER,
                 Severity::Warn,
                 format!(
-                    "{who} peaks at {} dBTP, above the {} dBFS window top: turn it down by \
-                     {by:.1} dB.",
-                    fmt_db(tp),
-                    fmt_db(f64::from(high))
+                    "{who} peaks at {peak} dBTP, above the {top} dBFS window top: turn it \
+                     down by {by:.1} dB."
                 ),
                 Some(tp),
                 Some(f64::from(high)),
@@ -261,6 +261,7 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
             Some(f64::from(low)),
         )),
         (WindowStatus::Under, Some(tp)) => {
+            let (peak, bottom) = fmt_db_pair(tp_exact.map_or(tp, f64::from), f64::from(low));
             let advice = if bus.scope == Scope::Master {
                 format!(
                     "; the stems summed at unity usually land between {} and {} dBFS",
@@ -274,10 +275,8 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
                 id::HEADROOM_UNDER,
                 Severity::Info,
                 format!(
-                    "{who} peaks at {} dBTP, below the {} dBFS window bottom: more headroom \
-                     than asked{advice}.",
-                    fmt_db(tp),
-                    fmt_db(f64::from(low))
+                    "{who} peaks at {peak} dBTP, below the {bottom} dBFS window bottom: more \
+                     headroom than asked{advice}."
                 ),
                 Some(tp),
                 Some(f64::from(low)),
@@ -289,7 +288,9 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     let overs = r.true_peak_overs;
     let above = tp_exact.is_some_and(|db| f64::from(db) > ceiling);
     if above || overs.count > 0 {
-        let tp_text = tp.map_or("silence".to_string(), |v| format!("{} dBTP", fmt_db(v)));
+        let tp_text = tp_exact.map_or("silence".to_string(), |v| {
+            format!("{} dBTP", fmt_db_pair(f64::from(v), ceiling).0)
+        });
         let message = if above {
             let detail = if overs.count > 0 {
                 format!(
@@ -447,15 +448,19 @@ fn stem_rules(
             id::STEM_STALE,
             Severity::Warn,
             format!(
-                "{who} has sent no readings for over a second: its plugin is bypassed, \
-                 removed or not being processed, so its figures may be old."
+                "Stemcheck on {who} has sent no readings for over a second: the host is not \
+                 running it (the plugin is bypassed or deactivated, or the track is frozen, \
+                 inactive or removed), so its figures may be old. Its bus may well be playing: \
+                 enable the plugin for the pass."
             ),
             None,
             None,
         ));
     }
 
-    if r.is_silent() && r.is_metering() {
+    // A stem the host stopped running reads as silent whatever its bus plays: `stem.stale`
+    // says so instead of blaming the routing; a bypassed or unmetered stem measured nothing.
+    if r.is_silent() && stem.alive && r.is_metering() {
         out.push(bus.finding(
             id::STEM_SILENT,
             Severity::Warn,
@@ -696,6 +701,46 @@ mod tests {
             "a silent stem is not reported as having headroom"
         );
         assert_eq!(Verdict::from_findings(&findings), Verdict::Warnings);
+        // A stem whose plugin the host stopped running is stale, not "silent, check the
+        // routing": its bus may well be playing.
+        let mut input = clean();
+        input.stems.push(silent("05_Fx", 5));
+        input.stems.last_mut().unwrap().alive = false;
+        let findings = evaluate(&input);
+        let stale = find(&findings, id::STEM_STALE, Some("05_Fx")).expect("stale");
+        assert!(
+            stale.message.contains("bypassed or deactivated"),
+            "{}",
+            stale.message
+        );
+        assert!(find(&findings, id::STEM_SILENT, Some("05_Fx")).is_none());
+    }
+
+    #[test]
+    fn figures_never_contradict_their_own_rounding() {
+        // 04_Lead at -2.96 dBTP: one decimal would read "-3.0 dBTP, above the -3.0 window".
+        let mut input = clean();
+        input.stems.push(bus("04_Lead", 4, -2.96));
+        let f = evaluate(&input);
+        let over = find(&f, id::HEADROOM_OVER, Some("04_Lead")).expect("over");
+        assert!(
+            over.message.contains(
+                "peaks at -2.96 dBTP, above the -3.0 dBFS window top: turn it down by 0.1 dB"
+            ),
+            "{}",
+            over.message
+        );
+        let mut input = clean();
+        input.stems.push(bus("05_Pad", 5, -6.04));
+        let f = evaluate(&input);
+        let under = find(&f, id::HEADROOM_UNDER, Some("05_Pad")).expect("under");
+        assert!(
+            under
+                .message
+                .contains("peaks at -6.04 dBTP, below the -6.0 dBFS"),
+            "{}",
+            under.message
+        );
     }
 
     #[test]

@@ -5,4 +5,7 @@
 #![allow(dead_code)]
 
 pub mod clap_host;
+pub mod gui_host;
+pub mod picture;
 pub mod state;
+pub mod xserver;

@@ -5,6 +5,24 @@ use super::clap_host::PluginInstance;
 use serde_json::{json, Value};
 use std::path::Path;
 
+/// A plugin instance whose state the host can save and load (CLAP `state` extension).
+pub trait StateIo {
+    /// Saves the plugin's state.
+    fn save_state(&mut self) -> Vec<u8>;
+    /// Loads a state; `Err` when the plugin refuses it.
+    fn load_state(&mut self, data: &[u8]) -> Result<(), String>;
+}
+
+impl StateIo for PluginInstance {
+    fn save_state(&mut self) -> Vec<u8> {
+        PluginInstance::save_state(self)
+    }
+
+    fn load_state(&mut self, data: &[u8]) -> Result<(), String> {
+        PluginInstance::load_state(self, data)
+    }
+}
+
 /// The JSON inside a CLAP state saved by nice-plug (an 8-byte little-endian length, then JSON).
 pub fn decode_state(bytes: &[u8]) -> Value {
     assert!(
@@ -44,7 +62,7 @@ pub fn field(value: Value) -> Value {
 }
 
 /// Makes `plugin` the session's master through its state, as a host restoring a session does.
-pub fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
+pub fn configure_master(plugin: &mut impl StateIo, report_dir: &Path) {
     let mut state = decode_state(&plugin.save_state());
     assert_eq!(
         state["params"]["role"],

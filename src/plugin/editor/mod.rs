@@ -80,6 +80,10 @@ pub struct MeterEditor {
     sizes: Sizes,
     /// The latest copy of the pass timeline.
     pass: TimelineCopy,
+    /// The window was just opened: bring it to the saved (or the role's default) size.
+    restore_size: bool,
+    /// The role drawn in the previous frame, to follow a role change with the default size.
+    last_role: Option<Role>,
 }
 
 impl MeterEditor {
@@ -94,6 +98,8 @@ impl MeterEditor {
             master: MasterView::new(Registry::global()),
             sizes: Sizes::scaled(1.0),
             pass: TimelineCopy::default(),
+            restore_size: false,
+            last_role: None,
         }
     }
 }
@@ -103,12 +109,30 @@ impl NiceEguiApp for MeterEditor {
         &mut self,
         egui_ctx: egui::Context,
         nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
+        frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // baseview 0.4.2 workarounds: see `x11_window` (editors that never paint, and a crash
+        // when the last editor closes).
+        super::x11_window::keep_egl_loaded();
+        if let Err(e) = super::x11_window::listen_for_present_completions(frame.baseview_window()) {
+            nice_warn!("the editor window may stay blank: {e}");
+        }
         theme::install(&egui_ctx);
         self.sizes = Sizes::scaled(1.0);
         self.gui = Some(nice_gui_ctx);
+        self.restore_size = true;
         Ok(())
+    }
+
+    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        // Saved with the session (a persisted field), so the editor reopens at this size.
+        let size = (
+            new_size.logical.width as f32,
+            new_size.logical.height as f32,
+        );
+        if size.0 >= MIN_SIZE.0 - 1.0 && size.1 >= MIN_SIZE.1 - 1.0 {
+            self.params.set_editor_size(size);
+        }
     }
 
     fn track_info_changed(&mut self, info: TrackInfo) {
@@ -128,14 +152,48 @@ impl NiceEguiApp for MeterEditor {
 }
 
 impl MeterEditor {
+    /// Asks for the saved size when the window opens, and for the new role's default size
+    /// when the role changes while the window still has the old role's default size.
+    fn follow_size(&mut self, ui: &egui::Ui, role: Role) {
+        let now = ui.ctx().content_rect().size();
+        let default_of = |r: Role| {
+            Vec2::from(if r == Role::Master {
+                MASTER_SIZE
+            } else {
+                STEM_SIZE
+            })
+        };
+        let target = if std::mem::take(&mut self.restore_size) {
+            Some(
+                self.params
+                    .editor_size(MIN_SIZE)
+                    .map_or(default_of(role), Vec2::from),
+            )
+        } else {
+            match self.last_role {
+                Some(last) if last != role && (now - default_of(last)).length() < 3.0 => {
+                    Some(default_of(role))
+                }
+                _ => None,
+            }
+        };
+        self.last_role = Some(role);
+        if let Some(target) = target.filter(|t| (*t - now).length() >= 3.0) {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::InnerSize(target));
+        }
+    }
+
     /// Draws one frame (everything but the host window plumbing, so tests can run it).
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         // A read fails only while the audio thread publishes non-stop; keep the last one then.
         if let Some(s) = self.shared.snapshot.read() {
             self.last = s;
         }
-        let is_master = self.params.role() == Role::Master;
+        let role = self.params.role();
+        let is_master = role == Role::Master;
         let default = if is_master { MASTER_SIZE } else { STEM_SIZE };
+        self.follow_size(ui, role);
         let sizes = Sizes::for_window(ui.max_rect().size(), Vec2::from(default));
         if sizes != self.sizes {
             theme::apply(ui.ctx(), &sizes);
