@@ -103,10 +103,14 @@ fn main() {
             failed += 1;
         }
     }
-    // The host's threads and X connection end only now, after every unload.
+    // The host's audio thread and X connection end only now, after every unload (the audio
+    // thread's per-thread destructors run here).
     drop(audio);
     drop(x);
-    drop(xvfb);
+    // The server is left to end with this process (it is told to when the process ends): an
+    // X connection the closed editors leave open makes Xlib exit the process with "X connection
+    // broken" when the server stops first (seen in 1 of 2 runs; see the README).
+    std::mem::forget(xvfb);
     println!(
         "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered \
          out; finished in {:.2}s\n",
