@@ -39,10 +39,12 @@ const LARGE: GuiSize = GuiSize {
     height: 900,
 };
 
-/// Verdict colours of the editor's palette (`src/plugin/editor.rs`): in the window / READY,
-/// and fault / NOT READY. Update these when the palette changes.
-const GOOD_RGB: [u8; 3] = [80, 200, 110];
-const BAD_RGB: [u8; 3] = [235, 70, 60];
+/// Verdict colours of the editor's palette (`src/plugin/editor/theme.rs`): in the window /
+/// READY, and fault / NOT READY. Update these when the palette changes.
+const GOOD_RGB: [u8; 3] = [0x4c, 0xd0, 0x8c];
+const BAD_RGB: [u8; 3] = [0xff, 0x5d, 0x55];
+/// The sample-peak bars (`theme::SAMPLE_PEAK`): drawn only by the meters.
+const SAMPLE_PEAK_RGB: [u8; 3] = [0x8f, 0xa3, 0xbf];
 /// At least this many pixels of the verdict colour (a meter bar or a banner).
 const VERDICT_PIXELS: usize = 300;
 
@@ -96,10 +98,21 @@ fn expected_text(role: &str, size: &str, session: Session) -> (Vec<String>, Vec<
     let mut must_not: Vec<&'static str> = Vec::new();
     match (role, session) {
         ("stem", Session::Clean) => {
-            must.extend([stem, "in the window".into()]);
+            must.extend([stem, "in the window".into(), "headroom".into()]);
+            // What the master concluded about this stem, on the stem's own editor.
+            must.push("what the master hears".into());
             must_not.push("clips");
         }
-        ("stem", Session::Findings) => must.extend([stem, "the bus clips".into()]),
+        ("stem", Session::Findings) => {
+            must.extend([
+                stem.clone(),
+                "samples at full scale".into(),
+                "headroom".into(),
+            ]);
+            must.push("what the master hears".into());
+            // The master's finding about this stem, shown on the stem.
+            must.push(format!("{stem} has"));
+        }
         (_, Session::Clean) => {
             must.extend(["master".into(), "ready".into()]);
             // The stems table names every stem.
@@ -108,12 +121,10 @@ fn expected_text(role: &str, size: &str, session: Session) -> (Vec<String>, Vec<
         }
         (_, Session::Findings) => {
             must.extend(["master".into(), "not ready".into(), stem.clone()]);
-            if size == "large" {
-                // The finding's own sentence about the clipping stem (below the fold at the
-                // default size in today's layout).
-                must.push(format!("{stem} has"));
-                must.push("samples at or above full scale".into());
-            }
+            // The reasons sit right under the banner, at every size.
+            must.push(format!("{stem} has"));
+            must.push("samples at or above full scale".into());
+            let _ = size;
         }
     }
     (must, must_not)
@@ -252,6 +263,25 @@ fn picture_session(
     }
     // A few cycles of meters and the master's live verdict.
     run_main_loop(&mut instances, x, Duration::from_millis(1500));
+    for &(index, role) in &pictured {
+        // Each role opens at its own default size (the master asks the host for its larger
+        // one when it finds itself at the stem's).
+        let (w, h) = if role == "master" {
+            stemcheck::plugin::editor::MASTER_SIZE
+        } else {
+            stemcheck::plugin::editor::STEM_SIZE
+        };
+        let want = GuiSize {
+            width: w as u32,
+            height: h as u32,
+        };
+        let got = instances[index].editor_size();
+        checks.check(
+            &format!("{}-{tag} default size", instances[index].name()),
+            got == Some(want),
+            format!("window {got:?}, the {role} default is {want:?}"),
+        );
+    }
 
     for size in ["default", "large"] {
         if size == "large" {
@@ -340,6 +370,15 @@ fn check_picture(
         &format!("{shot} verdict colour"),
         verdict >= VERDICT_PIXELS,
         format!("{verdict} px of {verdict_rgb:?} (want {VERDICT_PIXELS} or more)"),
+    );
+    // The meters fill the left column under the header: their sample-peak bars are there.
+    let (w, h) = (second.width(), second.height());
+    let meter_column = second.crop(0, h / 5, w * 2 / 5, h - h / 5);
+    let bars = meter_column.count_near(SAMPLE_PEAK_RGB, 10);
+    checks.check(
+        &format!("{shot} meters"),
+        bars >= 400,
+        format!("{bars} px of sample-peak bars in the left column"),
     );
     let changed = first.differing_pixels(second, 8);
     checks.check(

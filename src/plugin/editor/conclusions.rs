@@ -11,7 +11,15 @@ use egui::{RichText, Ui};
 /// The sentence(s) and rows for one stem's conclusions (testable without a window).
 pub fn rows(c: &StemConclusion) -> Vec<(&'static str, String, Tone)> {
     let s = &c.stem;
+    let clipped = s.levels.clipped_samples > 0 || s.levels.flat_tops > 0;
     let dynamics = match (s.limiter.verdict, s.limiter.ceiling_dbfs) {
+        _ if clipped => (
+            format!(
+                "clipped: {} samples at full scale, {} flat tops",
+                s.levels.clipped_samples, s.levels.flat_tops
+            ),
+            Tone::Fault,
+        ),
         (None, _) => (NO_VALUE.to_owned(), Tone::Idle),
         (Some(LimiterVerdict::Unprocessed), _) => {
             ("no limiting or clipping".into(), Tone::InWindow)

@@ -114,8 +114,7 @@ impl NiceEguiApp for MeterEditor {
         // baseview 0.4.2 workarounds: see `x11_window` (editors that never paint, and a crash
         // when the last editor closes).
         super::x11_window::keep_egl_loaded();
-        if let Err(e) = super::x11_window::listen_for_present_completions(frame.baseview_window())
-        {
+        if let Err(e) = super::x11_window::listen_for_present_completions(frame.baseview_window()) {
             nice_warn!("the editor window may stay blank: {e}");
         }
         theme::install(&egui_ctx);
