@@ -317,6 +317,10 @@ fn picture_session(
         }
     }
 
+    if session == Session::Findings {
+        saved_size_and_hidpi(bundle, roles, x, &mut instances, shots, checks);
+    }
+
     for instance in &instances {
         let violations = instance.thread_violations();
         checks.check(
@@ -336,6 +340,86 @@ fn picture_session(
     for (instance, track) in instances.iter_mut().zip(tracks) {
         instance.deactivate(track);
     }
+}
+
+/// The editor's size is saved with the session: a new instance loading the pictured stem's
+/// state (saved after its editor was resized) opens at that size. And a host's scale factor
+/// is honoured: at 2x the editor asks for twice the pixels and its text still reads.
+fn saved_size_and_hidpi(
+    bundle: &ClapBundle,
+    roles: &std::sync::Arc<ThreadRoles>,
+    x: &XHost,
+    playing: &mut [GuiInstance],
+    shots: &Path,
+    checks: &mut Checks,
+) {
+    use common::state::StateIo;
+    let saved = playing[PICTURED_STEM].save_state();
+    let mut restored = GuiInstance::new(bundle, PLUGIN_ID, "restored", roles);
+    restored
+        .load_state(&saved)
+        .expect("the plugin loads its own state");
+    restored.open_editor(x, (0, 0), BACKGROUND);
+    run_main_loop(
+        std::slice::from_mut(&mut restored),
+        x,
+        Duration::from_millis(800),
+    );
+    let got = restored.editor_size();
+    checks.check(
+        "saved size restored",
+        got == Some(LARGE),
+        format!("a state saved at {LARGE:?} reopened at {got:?}"),
+    );
+    restored.close_editor(x);
+
+    let mut hidpi = GuiInstance::new(bundle, PLUGIN_ID, "04_HiDPI", roles);
+    hidpi.set_gui_scale(2.0);
+    let opened = hidpi.open_editor(x, (0, 0), BACKGROUND);
+    let (w, h) = stemcheck::plugin::editor::STEM_SIZE;
+    let want = GuiSize {
+        width: 2 * w as u32,
+        height: 2 * h as u32,
+    };
+    checks.check(
+        "hidpi size",
+        opened.size == want,
+        format!(
+            "at scale 2 the editor asked for {:?} (want {want:?})",
+            opened.size
+        ),
+    );
+    let painted = wait_for_paint(
+        std::slice::from_mut(&mut hidpi),
+        x,
+        &opened,
+        BACKGROUND_RGB,
+        FIRST_PAINT_TIMEOUT,
+    );
+    run_main_loop(
+        std::slice::from_mut(&mut hidpi),
+        x,
+        Duration::from_millis(500),
+    );
+    let window = hidpi.editor_window().expect("the editor is open");
+    let picture = x.capture(&window);
+    let file = shots.join("stem-hidpi.png");
+    picture.save_png(&file);
+    let unpainted = picture.fraction_near(BACKGROUND_RGB, 8);
+    let text = normalise_text(&picture.ocr(&ocr_work(&file), 1));
+    checks.check(
+        "hidpi picture",
+        painted.is_some()
+            && unpainted < 0.005
+            && text.contains("04 hidpi")
+            && text.contains("headroom"),
+        format!(
+            "{:.2} % unpainted; OCR read {:?}",
+            unpainted * 100.0,
+            text.chars().take(80).collect::<String>()
+        ),
+    );
+    hidpi.close_editor(x);
 }
 
 /// The checks of one picture: `second`, saved at `file` (`first` was taken 0.35 s before it),

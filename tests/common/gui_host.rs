@@ -315,6 +315,8 @@ pub struct GuiInstance {
     editor: Option<HostWindow>,
     /// Resize requests already honoured.
     resizes_done: usize,
+    /// The scale factor the host gives the editor (`gui.set_scale`).
+    scale: f64,
 }
 
 /// What opening an editor did.
@@ -372,6 +374,7 @@ impl GuiInstance {
             name: track_name.to_owned(),
             editor: None,
             resizes_done: 0,
+            scale: 1.0,
         };
         this.service_main_thread();
         this
@@ -475,8 +478,9 @@ impl GuiInstance {
         self.gui
             .create(&handle, X11_EMBEDDED)
             .unwrap_or_else(|e| panic!("{}: gui.create failed: {e}", self.name));
-        // X11 has no system scale the plugin could read: the host says 1.
-        let _ = self.gui.set_scale(&handle, 1.0);
+        // X11 has no system scale the plugin could read: the host says it (1 unless a test
+        // asks for HiDPI).
+        let _ = self.gui.set_scale(&handle, self.scale);
         let size = self
             .gui
             .get_size(&handle)
@@ -570,6 +574,11 @@ impl GuiInstance {
             x.resize_window(&mut window, (to_u16(size.width), to_u16(size.height)));
             self.editor = Some(window);
         }
+    }
+
+    /// Sets the scale factor the host gives the next editor it opens (a HiDPI screen: 2).
+    pub fn set_gui_scale(&mut self, scale: f64) {
+        self.scale = scale;
     }
 
     /// The current size of the host window the editor is embedded in.

@@ -83,7 +83,15 @@ pub fn show(
         );
         return;
     };
-    let Some(c) = mine else {
+    let analysed = |c: &StemConclusion| {
+        c.stem.limiter.verdict.is_some()
+            || c.stem.gain_db.is_some()
+            || c.stem.offset_samples.is_some()
+    };
+    let Some(c) = mine
+        .as_ref()
+        .filter(|c| analysed(c) || !c.findings.is_empty())
+    else {
         ui.label(
             RichText::new(format!(
                 "{} has not analysed this stem yet: play the session.",

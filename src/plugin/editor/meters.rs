@@ -106,7 +106,11 @@ pub fn draw(ui: &Ui, s: &Sizes, rect: Rect, snap: &MeterSnapshot, marks: MeterMa
         3.0,
     ));
 
-    let n = snap.channel_count().max(1);
+    // Before the first activation the layout is unknown: draw the usual stereo pair.
+    let n = match snap.channel_count() {
+        0 => 2,
+        n => n,
+    };
     let column = bars.width() / n as f32;
     let pad = (column * 0.1).clamp(3.0, 12.0);
     for c in 0..n {
