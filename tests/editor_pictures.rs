@@ -39,10 +39,12 @@ const LARGE: GuiSize = GuiSize {
     height: 900,
 };
 
-/// Verdict colours of the editor's palette (`src/plugin/editor.rs`): in the window / READY,
-/// and fault / NOT READY. Update these when the palette changes.
-const GOOD_RGB: [u8; 3] = [80, 200, 110];
-const BAD_RGB: [u8; 3] = [235, 70, 60];
+/// Verdict colours of the editor's palette (`src/plugin/editor/theme.rs`): in the window /
+/// READY, and fault / NOT READY. Update these when the palette changes.
+const GOOD_RGB: [u8; 3] = [0x4c, 0xd0, 0x8c];
+const BAD_RGB: [u8; 3] = [0xff, 0x5d, 0x55];
+/// The sample-peak bars (`theme::SAMPLE_PEAK`): drawn only by the meters.
+const SAMPLE_PEAK_RGB: [u8; 3] = [0x8f, 0xa3, 0xbf];
 /// At least this many pixels of the verdict colour (a meter bar or a banner).
 const VERDICT_PIXELS: usize = 300;
 
@@ -96,10 +98,21 @@ fn expected_text(role: &str, size: &str, session: Session) -> (Vec<String>, Vec<
     let mut must_not: Vec<&'static str> = Vec::new();
     match (role, session) {
         ("stem", Session::Clean) => {
-            must.extend([stem, "in the window".into()]);
+            must.extend([stem, "in the window".into(), "headroom".into()]);
+            // What the master concluded about this stem, on the stem's own editor.
+            must.push("what the master hears".into());
             must_not.push("clips");
         }
-        ("stem", Session::Findings) => must.extend([stem, "the bus clips".into()]),
+        ("stem", Session::Findings) => {
+            must.extend([
+                stem.clone(),
+                "samples at full scale".into(),
+                "headroom".into(),
+            ]);
+            must.push("what the master hears".into());
+            // The master's finding about this stem, shown on the stem.
+            must.push(format!("{stem} has"));
+        }
         (_, Session::Clean) => {
             must.extend(["master".into(), "ready".into()]);
             // The stems table names every stem.
@@ -108,12 +121,10 @@ fn expected_text(role: &str, size: &str, session: Session) -> (Vec<String>, Vec<
         }
         (_, Session::Findings) => {
             must.extend(["master".into(), "not ready".into(), stem.clone()]);
-            if size == "large" {
-                // The finding's own sentence about the clipping stem (below the fold at the
-                // default size in today's layout).
-                must.push(format!("{stem} has"));
-                must.push("samples at or above full scale".into());
-            }
+            // The reasons sit right under the banner, at every size.
+            must.push(format!("{stem} has"));
+            must.push("samples at or above full scale".into());
+            let _ = size;
         }
     }
     (must, must_not)
@@ -252,6 +263,25 @@ fn picture_session(
     }
     // A few cycles of meters and the master's live verdict.
     run_main_loop(&mut instances, x, Duration::from_millis(1500));
+    for &(index, role) in &pictured {
+        // Each role opens at its own default size (the master asks the host for its larger
+        // one when it finds itself at the stem's).
+        let (w, h) = if role == "master" {
+            stemcheck::plugin::editor::MASTER_SIZE
+        } else {
+            stemcheck::plugin::editor::STEM_SIZE
+        };
+        let want = GuiSize {
+            width: w as u32,
+            height: h as u32,
+        };
+        let got = instances[index].editor_size();
+        checks.check(
+            &format!("{}-{tag} default size", instances[index].name()),
+            got == Some(want),
+            format!("window {got:?}, the {role} default is {want:?}"),
+        );
+    }
 
     for size in ["default", "large"] {
         if size == "large" {
@@ -287,6 +317,10 @@ fn picture_session(
         }
     }
 
+    if session == Session::Findings {
+        saved_size_and_hidpi(bundle, roles, x, &mut instances, shots, checks);
+    }
+
     for instance in &instances {
         let violations = instance.thread_violations();
         checks.check(
@@ -306,6 +340,86 @@ fn picture_session(
     for (instance, track) in instances.iter_mut().zip(tracks) {
         instance.deactivate(track);
     }
+}
+
+/// The editor's size is saved with the session: a new instance loading the pictured stem's
+/// state (saved after its editor was resized) opens at that size. And a host's scale factor
+/// is honoured: at 2x the editor asks for twice the pixels and its text still reads.
+fn saved_size_and_hidpi(
+    bundle: &ClapBundle,
+    roles: &std::sync::Arc<ThreadRoles>,
+    x: &XHost,
+    playing: &mut [GuiInstance],
+    shots: &Path,
+    checks: &mut Checks,
+) {
+    use common::state::StateIo;
+    let saved = playing[PICTURED_STEM].save_state();
+    let mut restored = GuiInstance::new(bundle, PLUGIN_ID, "restored", roles);
+    restored
+        .load_state(&saved)
+        .expect("the plugin loads its own state");
+    restored.open_editor(x, (0, 0), BACKGROUND);
+    run_main_loop(
+        std::slice::from_mut(&mut restored),
+        x,
+        Duration::from_millis(800),
+    );
+    let got = restored.editor_size();
+    checks.check(
+        "saved size restored",
+        got == Some(LARGE),
+        format!("a state saved at {LARGE:?} reopened at {got:?}"),
+    );
+    restored.close_editor(x);
+
+    let mut hidpi = GuiInstance::new(bundle, PLUGIN_ID, "04_HiDPI", roles);
+    hidpi.set_gui_scale(2.0);
+    let opened = hidpi.open_editor(x, (0, 0), BACKGROUND);
+    let (w, h) = stemcheck::plugin::editor::STEM_SIZE;
+    let want = GuiSize {
+        width: 2 * w as u32,
+        height: 2 * h as u32,
+    };
+    checks.check(
+        "hidpi size",
+        opened.size == want,
+        format!(
+            "at scale 2 the editor asked for {:?} (want {want:?})",
+            opened.size
+        ),
+    );
+    let painted = wait_for_paint(
+        std::slice::from_mut(&mut hidpi),
+        x,
+        &opened,
+        BACKGROUND_RGB,
+        FIRST_PAINT_TIMEOUT,
+    );
+    run_main_loop(
+        std::slice::from_mut(&mut hidpi),
+        x,
+        Duration::from_millis(500),
+    );
+    let window = hidpi.editor_window().expect("the editor is open");
+    let picture = x.capture(&window);
+    let file = shots.join("stem-hidpi.png");
+    picture.save_png(&file);
+    let unpainted = picture.fraction_near(BACKGROUND_RGB, 8);
+    let text = normalise_text(&picture.ocr(&ocr_work(&file), 1));
+    checks.check(
+        "hidpi picture",
+        painted.is_some()
+            && unpainted < 0.005
+            && text.contains("04 hidpi")
+            && text.contains("headroom"),
+        format!(
+            "{:.2} % unpainted; OCR read {:?}",
+            unpainted * 100.0,
+            text.chars().take(80).collect::<String>()
+        ),
+    );
+    hidpi.close_editor(x);
 }
 
 /// The checks of one picture: `second`, saved at `file` (`first` was taken 0.35 s before it),
@@ -340,6 +454,15 @@ fn check_picture(
         &format!("{shot} verdict colour"),
         verdict >= VERDICT_PIXELS,
         format!("{verdict} px of {verdict_rgb:?} (want {VERDICT_PIXELS} or more)"),
+    );
+    // The meters fill the left column under the header: their sample-peak bars are there.
+    let (w, h) = (second.width(), second.height());
+    let meter_column = second.crop(0, h / 5, w * 2 / 5, h - h / 5);
+    let bars = meter_column.count_near(SAMPLE_PEAK_RGB, 10);
+    checks.check(
+        &format!("{shot} meters"),
+        bars >= 400,
+        format!("{bars} px of sample-peak bars in the left column"),
     );
     let changed = first.differing_pixels(second, 8);
     checks.check(

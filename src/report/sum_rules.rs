@@ -91,13 +91,7 @@ pub fn evaluate_analysis(input: &ReportInput, out: &mut Vec<Finding>) {
                 id::SUM_UNACCOUNTED,
                 Severity::Fail,
                 None,
-                format!(
-                    "The master carries signal that no stem explains ({} dB relative to the \
-                     master): a track, return or bus reaches the master without passing \
-                     through a metered stem, or a copy of a stem does (a send, or a delay or \
-                     filter after a stem's meter). Route it through a stem, or add one for it.",
-                    fmt_db(u)
-                ),
+                unaccounted_sentence(u, &input.stems),
                 Some(u),
                 Some(tolerance),
             ));
@@ -132,6 +126,55 @@ pub fn evaluate_analysis(input: &ReportInput, out: &mut Vec<Finding>) {
         if let Some(fit) = &stem.fit {
             fit_rules(stem, fit, fit_explains, out);
         }
+    }
+}
+
+/// A single stem's fitted gain off by more than this while every other stem fits within
+/// [`FOLLOWER_OTHERS_DB`] says the residual follows that stem, dB.
+const FOLLOWER_DB: f64 = 0.5;
+/// See [`FOLLOWER_DB`].
+const FOLLOWER_OTHERS_DB: f64 = 0.2;
+
+/// What the unaccounted signal most likely is. With signal no stem carries, least squares
+/// leans a stem's gain towards whatever in the residual resembles it: when exactly one stem's
+/// gain moves, the residual is that stem's audio by another path (a send to a return routed
+/// straight to the master, a delay or filter after its meter); when none does, it is a source
+/// of its own.
+fn unaccounted_sentence(u: f64, stems: &[BusInput]) -> String {
+    let deviation = |s: &BusInput| {
+        s.fit.as_ref().map(|f| {
+            f.gain_db
+                .iter()
+                .flatten()
+                .map(|g| f64::from(*g).abs())
+                .fold(0.0, f64::max)
+        })
+    };
+    let fitted: Vec<(&BusInput, f64)> = stems
+        .iter()
+        .filter_map(|s| deviation(s).map(|d| (s, d)))
+        .collect();
+    let movers: Vec<&(&BusInput, f64)> = fitted.iter().filter(|(_, d)| *d > FOLLOWER_DB).collect();
+    let quiet = fitted
+        .iter()
+        .filter(|(_, d)| *d <= FOLLOWER_OTHERS_DB)
+        .count();
+    let level = fmt_db(u);
+    match movers.as_slice() {
+        [(stem, d)] if quiet + 1 == fitted.len() => format!(
+            "The master carries signal that no stem explains ({level} dB relative to the \
+             master), and it follows {name}: {name} fits {d:.1} dB off unity where every other \
+             stem fits at unity. Something fed by {name} reaches the master without passing its \
+             stem: a send to a return routed straight to the master, or a delay or filter after \
+             its meter. Route it into {name}'s stem.",
+            name = stem.name,
+        ),
+        _ => format!(
+            "The master carries signal that no stem explains ({level} dB relative to the \
+             master): a track, return or bus reaches the master without passing through a \
+             metered stem, or a copy of a stem does (a send, or a delay or filter after a \
+             stem's meter). Route it through a stem, or add one for it."
+        ),
     }
 }
 
@@ -518,6 +561,37 @@ mod tests {
         );
         let up = message(vec![Some(1.5), Some(1.5)]);
         assert!(up.contains("1.5 dB higher"), "{up}");
+    }
+
+    #[test]
+    fn unaccounted_signal_names_the_stem_it_follows() {
+        let message = |kick_gain: f32| {
+            let mut input = analysed();
+            *sum_mut(&mut input) = SumFigures {
+                null_depth_db: Some(-20.0),
+                null_depth_fitted_db: Some(-22.0),
+                unaccounted_db: Some(-22.0),
+                compared_frames: 1,
+                ..Default::default()
+            };
+            stem_mut(&mut input, "01_Kick").fit = Some(fit(kick_gain));
+            evaluate(&input)
+                .into_iter()
+                .find(|f| f.id == id::SUM_UNACCOUNTED)
+                .expect("unaccounted")
+                .message
+        };
+        // A delayed, filtered copy of the kick after its meter: the kick's gain leans 1.8 dB.
+        let follows = message(1.8);
+        assert!(follows.contains("it follows 01_Kick"), "{follows}");
+        assert!(follows.contains("1.8 dB off unity"), "{follows}");
+        // A track of its own routed around the stems: every gain at unity, no stem named.
+        let own = message(0.05);
+        assert!(
+            own.contains("without passing through a metered stem"),
+            "{own}"
+        );
+        assert!(!own.contains("01_Kick"), "{own}");
     }
 
     #[test]

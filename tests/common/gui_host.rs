@@ -162,7 +162,15 @@ pub enum Input {
 /// its peaks spread as a played part's do), the loudest peaking near `peak_db`; hard-clipped at
 /// full scale, so a stem driven above 0 dBFS clips as a real bus would.
 pub fn notes(rate: f64, slot: usize, freq: f32, peak_db: f32) -> Input {
-    const VELOCITIES: [f32; 5] = [1.0, 0.72, 0.86, 0.64, 0.93];
+    // The first note is the loudest; the others spread below it without repeating, as a
+    // played part's do (a repeating set of peaks reads as a limiter's ceiling).
+    let velocity_of = |cycle: i64| {
+        if cycle == 0 {
+            return 1.0;
+        }
+        let h = (cycle as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        0.5 + 0.45 * (h as f32 / (1u64 << 24) as f32)
+    };
     // sin + 0.3 sin 2x peaks at 1.14, the envelope at 0.975: scale the loudest note to peak_db.
     let amp = 10f32.powf(peak_db / 20.0) / (1.137 * 0.975);
     let cycle = (0.6 * rate) as i64;
@@ -174,7 +182,7 @@ pub fn notes(rate: f64, slot: usize, freq: f32, peak_db: f32) -> Input {
             if (in_cycle / third) as usize != slot {
                 continue;
             }
-            let velocity = VELOCITIES[(t / cycle) as usize % VELOCITIES.len()];
+            let velocity = velocity_of(t / cycle);
             let age = (in_cycle - slot as i64 * third) as f32 / rate as f32;
             let envelope = velocity * (age / 0.002).min(1.0) * (-age / 0.08).exp();
             let w = std::f32::consts::TAU * freq * (t as f32 / rate as f32);
@@ -305,6 +313,10 @@ pub struct GuiInstance {
     ports_config: Option<PluginAudioPortsConfig>,
     name: String,
     editor: Option<HostWindow>,
+    /// Resize requests already honoured.
+    resizes_done: usize,
+    /// The scale factor the host gives the editor (`gui.set_scale`).
+    scale: f64,
 }
 
 /// What opening an editor did.
@@ -361,6 +373,8 @@ impl GuiInstance {
             instance,
             name: track_name.to_owned(),
             editor: None,
+            resizes_done: 0,
+            scale: 1.0,
         };
         this.service_main_thread();
         this
@@ -464,8 +478,9 @@ impl GuiInstance {
         self.gui
             .create(&handle, X11_EMBEDDED)
             .unwrap_or_else(|e| panic!("{}: gui.create failed: {e}", self.name));
-        // X11 has no system scale the plugin could read: the host says 1.
-        let _ = self.gui.set_scale(&handle, 1.0);
+        // X11 has no system scale the plugin could read: the host says it (1 unless a test
+        // asks for HiDPI).
+        let _ = self.gui.set_scale(&handle, self.scale);
         let size = self
             .gui
             .get_size(&handle)
@@ -544,6 +559,36 @@ impl GuiInstance {
             .access_shared_handler(|shared| shared.closed.load(Ordering::SeqCst))
     }
 
+    /// Resizes the host window to the latest size the editor asked for since the last call,
+    /// as a host that accepts `gui.request_resize` does (the editor has resized itself).
+    pub fn honour_resize_requests(&mut self, x: &XHost) {
+        let requests = self.resize_requests();
+        let Some(&size) = requests
+            .get(self.resizes_done..)
+            .and_then(<[GuiSize]>::last)
+        else {
+            return;
+        };
+        self.resizes_done = requests.len();
+        if let Some(mut window) = self.editor {
+            x.resize_window(&mut window, (to_u16(size.width), to_u16(size.height)));
+            self.editor = Some(window);
+        }
+    }
+
+    /// Sets the scale factor the host gives the next editor it opens (a HiDPI screen: 2).
+    pub fn set_gui_scale(&mut self, scale: f64) {
+        self.scale = scale;
+    }
+
+    /// The current size of the host window the editor is embedded in.
+    pub fn editor_size(&self) -> Option<GuiSize> {
+        self.editor.map(|w| GuiSize {
+            width: u32::from(w.width),
+            height: u32::from(w.height),
+        })
+    }
+
     /// The sizes the editor asked the host for (`gui.request_resize`), oldest first.
     pub fn resize_requests(&self) -> Vec<GuiSize> {
         self.instance.access_shared_handler(|shared| {
@@ -606,6 +651,7 @@ pub fn run_main_loop(instances: &mut [GuiInstance], x: &XHost, duration: Duratio
     loop {
         for instance in instances.iter_mut() {
             instance.service_main_thread();
+            instance.honour_resize_requests(x);
         }
         x.drain_events();
         if Instant::now() >= end {

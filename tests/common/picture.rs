@@ -130,24 +130,30 @@ impl Picture {
             }
         }
         write_png(&input, w, h, png::ColorType::Grayscale, &grey);
-        let output = Command::new("tesseract")
-            .arg(&input)
-            .arg("stdout")
-            .args(["--psm", "11"])
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "could not run tesseract ({e}); the editor picture tests read text with it: \
-                     install the Debian packages `tesseract-ocr tesseract-ocr-eng`"
-                )
-            });
-        assert!(
-            output.status.success(),
-            "tesseract failed on {}: {}",
-            input.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        // Two page segmentations: sparse text (every label on its own) and automatic (lines
+        // and blocks); each reads words the other sometimes drops, such as a boxed banner.
+        let mut text = String::new();
+        for psm in ["11", "3"] {
+            let output = Command::new("tesseract")
+                .arg(&input)
+                .arg("stdout")
+                .args(["--psm", psm])
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "could not run tesseract ({e}); the editor picture tests read text with \
+                         it: install the Debian packages `tesseract-ocr tesseract-ocr-eng`"
+                    )
+                });
+            assert!(
+                output.status.success(),
+                "tesseract failed on {}: {}",
+                input.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            text.push_str(&String::from_utf8_lossy(&output.stdout));
+            text.push('\n');
+        }
         std::fs::write(work.with_extension("ocr.txt"), &text).unwrap_or_else(|e| {
             panic!("cannot write the OCR text next to {}: {e}", work.display())
         });

@@ -11,7 +11,15 @@ use egui::{RichText, Ui};
 /// The sentence(s) and rows for one stem's conclusions (testable without a window).
 pub fn rows(c: &StemConclusion) -> Vec<(&'static str, String, Tone)> {
     let s = &c.stem;
+    let clipped = s.levels.clipped_samples > 0 || s.levels.flat_tops > 0;
     let dynamics = match (s.limiter.verdict, s.limiter.ceiling_dbfs) {
+        _ if clipped => (
+            format!(
+                "clipped: {} samples at full scale, {} flat tops",
+                s.levels.clipped_samples, s.levels.flat_tops
+            ),
+            Tone::Fault,
+        ),
         (None, _) => (NO_VALUE.to_owned(), Tone::Idle),
         (Some(LimiterVerdict::Unprocessed), _) => {
             ("no limiting or clipping".into(), Tone::InWindow)
@@ -75,7 +83,15 @@ pub fn show(
         );
         return;
     };
-    let Some(c) = mine else {
+    let analysed = |c: &StemConclusion| {
+        c.stem.limiter.verdict.is_some()
+            || c.stem.gain_db.is_some()
+            || c.stem.offset_samples.is_some()
+    };
+    let Some(c) = mine
+        .as_ref()
+        .filter(|c| analysed(c) || !c.findings.is_empty())
+    else {
         ui.label(
             RichText::new(format!(
                 "{} has not analysed this stem yet: play the session.",

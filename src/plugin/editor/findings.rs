@@ -118,6 +118,8 @@ pub fn list(ui: &mut Ui, s: &Sizes, findings: &[Finding], with_info: bool) {
         ui.label(RichText::new("No problems found.").color(theme::TEXT_DIM));
         return;
     }
+    let width = ui.available_width();
+    let chip_w = 44.0 * s.scale;
     for f in shown {
         ui.horizontal_top(|ui| {
             let colour = severity_colour(f.severity);
@@ -131,10 +133,19 @@ pub fn list(ui: &mut Ui, s: &Sizes, findings: &[Finding], with_info: bool) {
                 .corner_radius(CornerRadius::same(3))
                 .inner_margin(egui::Margin::symmetric(5, 1))
                 .show(ui, |ui| {
-                    ui.set_min_width(38.0 * s.scale);
+                    ui.set_width(chip_w - 10.0);
                     ui.label(RichText::new(chip).font(theme::bold(s.small)).color(colour));
                 });
-            ui.add(egui::Label::new(RichText::new(&f.message).size(s.body)).wrap());
+            // The sentence wraps in what is left of the row's width.
+            let rest = (width - chip_w - ui.spacing().item_spacing.x).max(60.0);
+            ui.allocate_ui_with_layout(
+                egui::Vec2::new(rest, 0.0),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| {
+                    ui.set_max_width(rest);
+                    ui.add(egui::Label::new(RichText::new(&f.message).size(s.body)).wrap());
+                },
+            );
         });
     }
 }

@@ -84,7 +84,7 @@ pub fn draw(ui: &Ui, s: &Sizes, rect: Rect, snap: &MeterSnapshot, marks: MeterMa
         painter.text(
             pos2(bars.left() - 6.0, y),
             Align2::RIGHT_CENTER,
-            format_db(Some(db)).trim_start_matches('+'),
+            scale_label(db),
             label_font.clone(),
             if in_window {
                 theme::tone(Tone::InWindow)
@@ -106,7 +106,11 @@ pub fn draw(ui: &Ui, s: &Sizes, rect: Rect, snap: &MeterSnapshot, marks: MeterMa
         3.0,
     ));
 
-    let n = snap.channel_count().max(1);
+    // Before the first activation the layout is unknown: draw the usual stereo pair.
+    let n = match snap.channel_count() {
+        0 => 2,
+        n => n,
+    };
     let column = bars.width() / n as f32;
     let pad = (column * 0.1).clamp(3.0, 12.0);
     for c in 0..n {
@@ -193,6 +197,20 @@ pub fn draw(ui: &Ui, s: &Sizes, rect: Rect, snap: &MeterSnapshot, marks: MeterMa
         theme::TEXT_DIM,
     );
     legend(&painter, s, rows.legend);
+}
+
+/// A scale label: whole dB without decimals ("\u{2212}12"), others with one ("\u{2212}4.5").
+pub fn scale_label(db: f32) -> String {
+    if db.fract() == 0.0 {
+        let whole = db as i32;
+        if whole < 0 {
+            format!("\u{2212}{}", -whole)
+        } else {
+            format!("{whole}")
+        }
+    } else {
+        format_db(Some(db)).trim_start_matches('+').to_owned()
+    }
 }
 
 /// One bar filled to `fraction` of its height.

@@ -15,16 +15,22 @@ pub fn headroom(ui: &mut Ui, s: &Sizes, head: &Headline) {
             .font(theme::bold(s.small))
             .color(theme::TEXT_DIM),
     );
-    let figure = match head.headroom_db {
-        Some(h) => format!("{h:.1} dB"),
-        None => NO_VALUE.to_owned(),
-    };
+    let figure = headroom_text(head.headroom_db);
     ui.label(RichText::new(figure).font(theme::bold(s.big)).color(colour));
     ui.label(
         RichText::new(&head.verdict)
             .font(theme::bold(s.body))
             .color(colour),
     );
+}
+
+/// A headroom figure: "4.4 dB", "0.0 dB" at full scale, "\u{2212}0.3 dB" past it (a true peak
+/// over 0 dBFS), or a dash for silence.
+pub fn headroom_text(h: Option<f32>) -> String {
+    match h {
+        None => NO_VALUE.to_owned(),
+        Some(h) => format!("{} dB", format_db(Some(h)).trim_start_matches('+')),
+    }
 }
 
 /// The readings as a two-column grid: per-channel peaks, events with their song positions,

@@ -28,8 +28,10 @@ pub fn row_cells(stem: &StemReport) -> Vec<(String, Color32)> {
     let plain = theme::TEXT;
     let loudest = |levels: &[Option<f64>]| levels.iter().flatten().copied().reduce(f64::max);
     let db = |v: Option<f64>| format_db(v.map(|v| v as f32));
+    let fault = l.true_peak_overs > 0 || l.clipped_samples > 0 || l.flat_tops > 0;
     let window = match (l.headroom_db, l.window) {
         (None, _) => theme::tone(Tone::Idle),
+        _ if fault => theme::tone(Tone::Fault),
         (_, WindowStatus::Under) => theme::tone(Tone::Under),
         (_, WindowStatus::In) => theme::tone(Tone::InWindow),
         (_, WindowStatus::Over) => theme::tone(Tone::Over),
@@ -60,7 +62,7 @@ pub fn row_cells(stem: &StemReport) -> Vec<(String, Color32)> {
         ),
         count(l.true_peak_overs),
         count(l.clipped_samples),
-        dynamics(&stem.limiter),
+        dynamics(stem),
         gain(stem),
         offset(stem.offset_samples),
         rate(stem),
@@ -103,8 +105,13 @@ pub fn show(ui: &mut Ui, s: &Sizes, stems: &[StemReport]) {
         });
 }
 
-/// The limiter / clipper verdict of a bus (a dash until analysed).
-fn dynamics(l: &LimiterReport) -> (String, Color32) {
+/// The limiter / clipper verdict of a bus (a dash until analysed); a bus whose meters saw
+/// clipping reads as clipped whatever the detector made of it.
+fn dynamics(stem: &StemReport) -> (String, Color32) {
+    let l: &LimiterReport = &stem.limiter;
+    if stem.levels.clipped_samples > 0 || stem.levels.flat_tops > 0 {
+        return ("clipped".into(), theme::tone(Tone::Fault));
+    }
     match l.verdict {
         None => (NO_VALUE.into(), theme::TEXT_DIM),
         Some(LimiterVerdict::Unprocessed) => ("none".into(), theme::TEXT),

@@ -125,7 +125,7 @@ pub fn show(
         painter.text(
             pos2(plot.left() - 6.0, y_db(db)),
             Align2::RIGHT_CENTER,
-            format_db(Some(db)),
+            super::meters::scale_label(db),
             font.clone(),
             theme::TEXT_DIM,
         );
