@@ -106,7 +106,8 @@ impl Drop for CpuLoad {
 
 fn main() {
     let started = Instant::now();
-    let xvfb = Xvfb::start(2700, 600);
+    // Four editors side by side: three stems (760x540) and the master (1040x720).
+    let xvfb = Xvfb::start(4400, 800);
     println!("Xvfb on display {}", xvfb.display());
     let roles = ThreadRoles::new();
     let bundle = ClapBundle::load(&bundle_path());
@@ -163,7 +164,7 @@ fn main() {
                 let before_show = if i == late { LATE_SHOW } else { Duration::ZERO };
                 instances[i].open_editor_shown_after(
                     &x,
-                    (i as i16 * 670, 0),
+                    (i as i16 * 1060, 0),
                     BACKGROUND,
                     before_show,
                 )

@@ -1059,6 +1059,9 @@ fn assert_state_valid(what: &str, state: &Value) {
         ("label", Value::is_string as fn(&Value) -> bool),
         ("report_dir", Value::is_string),
         ("auto_report", Value::is_boolean),
+        ("editor_size", |v: &Value| {
+            v.is_null() || v.as_array().is_some_and(|a| a.len() == 2)
+        }),
     ] {
         let raw = fields[name]
             .as_str()
@@ -1083,7 +1086,12 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     }
     assert_eq!(
         fresh["fields"],
-        json!({ "label": "\"\"", "report_dir": "\"\"", "auto_report": "false" }),
+        json!({
+            "label": "\"\"",
+            "report_dir": "\"\"",
+            "auto_report": "false",
+            "editor_size": "null"
+        }),
         "fresh: fields"
     );
 
@@ -1105,6 +1113,7 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     state["fields"]["label"] = field(json!(label));
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
+    state["fields"]["editor_size"] = field(json!([900.0, 610.0]));
     a.load_state(&encode_state(&state))
         .expect("a state with every field set loads");
     let first = decode_state(&a.save_state());
@@ -1125,6 +1134,7 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "label": field(json!(label)),
             "report_dir": field(json!(dir)),
             "auto_report": field(json!(true)),
+            "editor_size": field(json!([900.0, 610.0])),
         }),
         "saved fields"
     );

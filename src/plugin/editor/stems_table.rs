@@ -172,7 +172,11 @@ fn rate(stem: &StemReport) -> (String, Color32) {
 }
 
 fn state(stem: &StemReport) -> (String, Color32) {
-    if stem.alive {
+    if stem.levels.bypassed {
+        ("bypassed".into(), theme::tone(Tone::Over))
+    } else if stem.levels.unmetered {
+        ("not metering".into(), theme::tone(Tone::Over))
+    } else if stem.alive {
         ("alive".into(), theme::tone(Tone::InWindow))
     } else {
         ("stale".into(), theme::tone(Tone::Idle))
