@@ -103,5 +103,6 @@ pub fn file_facts(name: &str) -> FileFacts {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         })),
         dual_mono: false,
+        time_reference: None,
     }
 }

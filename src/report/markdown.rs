@@ -161,14 +161,14 @@ fn files(report: &Report, md: &mut Vec<String>) {
     md.push(String::new());
     md.push(
         "| name | file | format | rate (Hz) | channels | length (samples) | duration (s) | \
-         pre-roll (s) | tail (s) |"
+         pre-roll (s) | tail (s) | start (BWF) |"
             .into(),
     );
-    md.push("|---|---|---|---:|---:|---:|---:|---:|---:|".into());
+    md.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|".into());
     let secs = |v: Option<f64>| v.map_or("silent".into(), |v| format!("{v:.3}"));
     for f in files.stems.iter().chain(&files.mix) {
         md.push(format!(
-            "| {} | {} | {} {}-bit {} | {} | {}{} | {} | {:.3} | {} | {} |",
+            "| {} | {} | {} {}-bit {} | {} | {}{} | {} | {:.3} | {} | {} | {} |",
             cell(&f.name),
             cell(&f.file),
             f.container,
@@ -181,9 +181,61 @@ fn files(report: &Report, md: &mut Vec<String>) {
             f.duration_s,
             secs(f.leading_silence_s),
             secs(f.tail_s),
+            bwf_start(f),
         ));
     }
     md.push(String::new());
+    if let Some(text) = mix_sentence(files) {
+        md.push(text);
+        md.push(String::new());
+    }
+}
+
+/// A file's BWF start as `hh:mm:ss.mmm (samples)`, or `none`.
+fn bwf_start(f: &super::model::FileReport) -> String {
+    f.time_reference_samples.map_or("none".into(), |t| {
+        format!(
+            "{} ({t})",
+            super::file_rules::fmt_time_of_day(t, f.sample_rate)
+        )
+    })
+}
+
+/// How the mix was chosen, when it was not given.
+fn mix_sentence(files: &super::model::FilesReport) -> Option<String> {
+    let d = files.mix_detection.as_ref()?;
+    let line = |c: &super::file_mix::CandidateReport| {
+        format!(
+            "{} ({}: null {}, {} after a gain fit)",
+            cell(&c.name),
+            c.role.replace('_', " "),
+            c.null_db.map_or("—".into(), |v| format!("{v:.1} dB")),
+            c.likeness_db.map_or("—".into(), |v| format!("{v:.1} dB")),
+        )
+    };
+    let considered: Vec<String> = d.candidates.iter().map(line).collect();
+    let head = match (d.method.as_str(), &d.mix) {
+        ("given", Some(m)) => format!("The mix, {}, was given.", cell(m)),
+        ("found", Some(m)) => format!(
+            "The mix, {}, was found among the files: it was compared with the sum of the others \
+             over the first {:.2} s.",
+            cell(m),
+            d.compared_s
+        ),
+        _ => format!(
+            "No mix was given and none of the files is one (compared over the first {:.2} s): \
+             the stems are compared with their own sum.",
+            d.compared_s
+        ),
+    };
+    if considered.is_empty() {
+        Some(head)
+    } else {
+        Some(format!(
+            "{head} Files considered as the mix: {}.",
+            considered.join("; ")
+        ))
+    }
 }
 
 fn stem_rate(s: &StemReport) -> String {

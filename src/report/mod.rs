@@ -8,6 +8,7 @@
 
 mod build;
 mod file_input;
+mod file_mix;
 mod file_model;
 mod file_rules;
 mod files;
@@ -26,7 +27,8 @@ pub(crate) mod fixtures;
 
 pub use build::build_report;
 pub use file_input::{Encoding, FileFacts, FileSettings, FilesInput};
-pub use file_rules::id as file_id;
+pub use file_mix::{CandidateRole, MixCandidate, MixChoice, MixMethod, MixReport};
+pub use file_rules::{fmt_time_of_day, id as file_id};
 pub use files::{write_report, ReportFiles, ReportWriteError};
 pub use input::{BusInput, ReportInput, SumInput, Thresholds};
 pub use markdown::render_markdown;

@@ -609,6 +609,7 @@ mod tests {
             settings: FileSettings::default(),
             stems: Vec::new(),
             mix: None,
+            mix_choice: None,
         };
         input.files = Some(files.clone());
         let findings = evaluate(&input);
