@@ -404,6 +404,7 @@ fn evaluate_session(
         stems: stem_buses,
         sum: Some(SumInput::from_figures(&figures)),
         files: None,
+        coverage: None,
     };
     let report = build_report(&input);
 

@@ -81,5 +81,6 @@ pub fn report_input(
         stems: buses,
         sum: Some(sum),
         files: Some(files),
+        coverage: None,
     }
 }

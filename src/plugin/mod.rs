@@ -5,18 +5,21 @@ pub mod master_panel;
 pub mod overview;
 pub mod params;
 pub mod readout;
+pub mod render;
 pub mod report_worker;
 pub mod shared;
+pub mod stream;
 
-use crate::dsp::bus_meter::{BusMeter, MeterSettings};
+use crate::dsp::bus_meter::MeterSettings;
 use crate::dsp::pass::TransportState;
-use crate::registry::{AudioTap, SlotReading, TapWriter};
+use crate::registry::SlotReading;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
 use params::StemcheckParams;
 use report_worker::ReportWorker;
 use shared::Shared;
 use std::sync::Arc;
+use stream::{Stream, StreamConfig};
 
 /// Lowest sample rate the plugin activates at.
 pub const MIN_SAMPLE_RATE: f32 = 8_000.0;
@@ -29,13 +32,11 @@ pub struct Stemcheck {
     shared: Arc<Shared>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-    /// Created in `activate` (allocation is allowed there), used in `process`.
-    meter: Option<BusMeter>,
+    /// The meter and the audio tap's writer, made in `activate` (kept across activations at
+    /// the same rate and layout), used in `process`.
+    stream: Stream,
     /// Whether the transport played during the previous block (to see a pass end).
     was_playing: bool,
-    /// Writes this instance's audio into its tap while the transport plays (made in
-    /// `activate`).
-    tap: Option<TapWriter>,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
 }
@@ -47,9 +48,8 @@ impl Default for Stemcheck {
             shared: Arc::new(Shared::default()),
             editor_state: editor::default_state(),
             repaint: RepaintNotifier::new(),
-            meter: None,
+            stream: Stream::default(),
             was_playing: false,
-            tap: None,
             report_worker: None,
         }
     }
@@ -118,7 +118,7 @@ impl Plugin for Stemcheck {
         &mut self,
         audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
-        _context: &mut impl ActivateContext<Self>,
+        context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let rate = buffer_config.sample_rate;
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
@@ -135,12 +135,17 @@ impl Plugin for Stemcheck {
             nice_error!("Stemcheck meters mono and stereo buses, not {channels} channels");
             return false;
         }
-        self.meter = Some(BusMeter::new(channels, rate, self.settings()));
-        // A new tap for every activation (the rate or the channels may have changed); a
-        // master still reading the old one keeps it until it lets go.
-        let tap = Arc::new(AudioTap::new(channels, rate));
-        self.shared.set_tap(tap.clone());
-        self.tap = Some(TapWriter::new(tap));
+        let host = render::host_render(context.plugin_api(), buffer_config.process_mode);
+        self.shared.host_render.set(host);
+        let config = StreamConfig {
+            sample_rate: rate,
+            channels,
+            max_block: buffer_config.max_buffer_size,
+            host,
+        };
+        if let Some(tap) = self.stream.activate(config, self.settings()) {
+            self.shared.set_tap(tap);
+        }
         self.shared.publish_name(&self.params.label());
         if self.report_worker.is_none() {
             match ReportWorker::spawn(self.shared.clone(), self.params.clone()) {
@@ -157,11 +162,9 @@ impl Plugin for Stemcheck {
     }
 
     fn reset(&mut self) {
-        // The host restarts the stream (e.g. after a seek while stopped): drop filter history,
-        // keep nothing that belongs to the old stream.
-        if let Some(meter) = &mut self.meter {
-            meter.restart();
-        }
+        // The host restarts the stream (after a seek while stopped, around an export): the
+        // pass and its readings are kept; a new pass still starts afresh.
+        self.stream.restart();
     }
 
     fn process(
@@ -171,7 +174,7 @@ impl Plugin for Stemcheck {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.settings();
-        let Some(meter) = &mut self.meter else {
+        let Some(meter) = &mut self.stream.meter else {
             return ProcessStatus::Normal;
         };
         if self.shared.take_reset_request() {
@@ -188,7 +191,9 @@ impl Plugin for Stemcheck {
         for channel in channels.iter_mut() {
             flush_subnormals(channel);
         }
-        if let (Some(tap), true, Some(pos)) = (&mut self.tap, state.playing, state.pos_samples) {
+        if let (Some(tap), true, Some(pos)) =
+            (&mut self.stream.tap, state.playing, state.pos_samples)
+        {
             let mut chans: [&[f32]; 2] = [&[], &[]];
             for (dst, src) in chans.iter_mut().zip(channels.iter()) {
                 *dst = src;

@@ -18,6 +18,7 @@ pub fn pass_of(reading: &MeterSnapshot) -> Pass {
         end_samples,
         complete: ran && from_start && !jumped,
         jumped,
+        ..Pass::default()
     }
 }
 
