@@ -54,6 +54,8 @@ pub struct PassStem {
     run: u64,
     end: i64,
     moved: Instant,
+    /// It has written since the pass began (until then its range may be its previous run's).
+    fresh: bool,
     /// Offline: not moving while needed; left out until it moves.
     stalled: bool,
 }
@@ -205,49 +207,60 @@ impl LiveFeed {
         let Some(range) = self.master.range() else {
             return 0;
         };
-        if self.pass.is_none() && self.render_mode() == RenderMode::Offline {
-            self.prehold();
-        }
-        if range.run == 0 {
-            return 0;
-        }
+        // Offline, a feed far behind is holding the host back: not the host slowing down.
         let backlog = self.pass.as_ref().map_or(0, |p| range.end - p.cursor);
-        let held_back = backlog > self.master.capacity() as i64 / 2;
+        let held_back = self.holding && backlog > self.master.capacity() as i64 / 2;
         self.pace.observe(now, range, held_back);
         let offline = self.render_mode() == RenderMode::Offline;
-        self.follow_run(range);
-        if !offline {
-            self.release_holds();
-        }
-        let Some(pass) = &mut self.pass else {
+        // The host's mode is unknown and it runs ahead of the clock: it may be starting a
+        // render, so nothing is let go until that is known.
+        let unsure = self.host == HostRender::Unknown && self.pace.ahead();
+        if range.run == 0 {
+            // Nothing played yet: hold from the first audio on when it may be a render.
+            if offline || self.host == HostRender::Unknown {
+                self.prehold();
+            }
             return 0;
-        };
-        let advancing = range.end != pass.last_end;
-        pass.last_end = range.end;
-        let target = if advancing && !offline {
-            range.end - self.trail
-        } else {
-            range.end
-        };
+        }
+        self.follow_run(range);
         let mut analysed = 0;
-        while self.pass.as_ref().is_some_and(|p| p.cursor < target) {
-            let n = self.step(target, offline, now);
-            if offline {
-                self.publish_holds();
-            }
-            if n == 0 {
-                break;
-            }
-            analysed += n;
-        }
-        if offline {
-            self.publish_holds();
-        }
+        let mut idle = true;
         if let Some(pass) = &mut self.pass {
-            if !advancing && pass.cursor >= range.end && !pass.finished {
-                pass.analysis.finish();
-                pass.finished = true;
+            let advancing = range.end != pass.last_end;
+            pass.last_end = range.end;
+            idle = !advancing;
+            let target = if advancing && !offline {
+                range.end - self.trail
+            } else {
+                range.end
+            };
+            while self.pass.as_ref().is_some_and(|p| p.cursor < target) {
+                let n = self.step(target, offline, now);
+                if offline || unsure {
+                    self.publish_holds();
+                }
+                if n == 0 {
+                    break;
+                }
+                analysed += n;
             }
+            if let Some(pass) = &mut self.pass {
+                if !advancing && pass.cursor >= range.end && !pass.finished {
+                    pass.analysis.finish();
+                    pass.finished = true;
+                }
+            }
+        }
+        if offline || (unsure && !idle) {
+            self.publish_holds();
+        } else if self.host == HostRender::Unknown && idle {
+            // The host's mode is unknown and nothing plays: hold every tap from its next
+            // audio on, so that the start of a render is kept until the feed has seen how
+            // fast it runs (playing in real time, the feed looks long before a ring fills,
+            // and lets go).
+            self.prehold();
+        } else {
+            self.release_holds();
         }
         analysed
     }
@@ -264,8 +277,9 @@ impl LiveFeed {
         self.holding = true;
     }
 
-    /// Offline, before the first pass: holds the master's and every live stem's tap from
-    /// their next audio on, so the start of a render is kept until the feed reads it.
+    /// Before a pass (offline), or while nothing plays (when the host's mode is unknown): holds
+    /// the master's and every live stem's tap from their next audio on, so the start of a
+    /// render is kept until the feed reads it.
     fn prehold(&mut self) {
         self.registry.read_into(&mut self.entries);
         self.preheld.clear();
@@ -281,9 +295,9 @@ impl LiveFeed {
             }
         }
         for tap in self.preheld.iter().chain(std::iter::once(&self.master)) {
-            // Nothing read yet: keep what the ring holds, and every later run.
+            // Keep whatever is written from now on, in this run or a later one.
             let r = tap.range().unwrap_or_default();
-            tap.pressure().hold(r.run, r.start);
+            tap.pressure().hold(r.run, r.end);
         }
         self.holding = true;
     }
@@ -371,6 +385,7 @@ impl LiveFeed {
                 run: seen.run,
                 end: seen.end,
                 moved: now,
+                fresh: false,
                 stalled: false,
             });
         }
@@ -407,9 +422,10 @@ impl LiveFeed {
             let r = stem.tap.range().unwrap_or_default();
             if (r.run, r.end) != (stem.run, stem.end) {
                 (stem.run, stem.end, stem.moved) = (r.run, r.end, now);
+                stem.fresh = true;
                 stem.stalled = false;
             }
-            if r.run != 0 && r.start > pos {
+            if stem.fresh && r.run != 0 && r.start > pos {
                 // Its audio for `pos` is gone or was never there: waiting cannot bring it.
                 continue;
             }
@@ -489,13 +505,12 @@ impl LiveFeed {
             if !present {
                 missing = true;
                 pass.coverage.stem_unseen[i] += len as u64;
-                // Overwritten before it was read, rather than not produced.
-                let start = if got.is_empty() {
-                    stem.tap.range().map_or(i64::MIN, |r| r.start)
-                } else {
-                    got.start
-                };
-                overwritten |= start > pos;
+                // Overwritten before it was read, rather than not produced (a stem still in
+                // the run it played before this pass has produced nothing of it).
+                let r = stem.tap.range().unwrap_or_default();
+                let start = if got.is_empty() { r.start } else { got.start };
+                let earlier_run = !stem.fresh && (r.run, r.end) == (stem.run, stem.end);
+                overwritten |= r.run != 0 && start > pos && r.first <= pos && !earlier_run;
             }
             self.present.push(present);
         }
@@ -580,7 +595,9 @@ mod tests {
         stop: (usize, usize),
     ) -> (TapWriter, Vec<TapWriter>) {
         use std::sync::atomic::{AtomicBool, Ordering};
-        feed.set_host_render(HostRender::Offline);
+        if feed.host == HostRender::Realtime {
+            feed.set_host_render(HostRender::Offline);
+        }
         // Before the render, as a master's analysis thread does while the host is idle.
         feed.poll();
         let done = Arc::new(AtomicBool::new(false));
@@ -683,6 +700,62 @@ mod tests {
         let f = feed.figures().unwrap();
         assert!(f.sum.null_depth_db.unwrap() < -100.0, "{f:?}");
         drop(handles);
+    }
+
+    #[test]
+    fn a_host_of_unknown_mode_running_flat_out_is_found_rendering_and_loses_nothing() {
+        let reg = leaked(8);
+        // Rings of 2.5 s, as the plugin's.
+        let (_m, master) = small(reg, "Master", Role::Master, 20_000);
+        let stems_in: Vec<_> = (0..2)
+            .map(|i| small(reg, &format!("0{i}_S"), Role::Stem, 20_000))
+            .collect();
+        let n = 200_000;
+        let parts: Vec<Vec<f32>> = (0..2).map(|i| noise(n, i + 31)).collect();
+        let mix: Vec<f32> = (0..n).map(|k| parts.iter().map(|s| s[k]).sum()).collect();
+        let mut feed = LiveFeed::new(reg, master.tap().clone(), Some(_m.index()));
+        feed.set_host_render(HostRender::Unknown);
+        let (handles, writers): (Vec<_>, Vec<_>) = stems_in.into_iter().unzip();
+        render_offline(&mut feed, master, writers, mix, parts, (usize::MAX, 0));
+        let c = feed.coverage().unwrap();
+        assert_eq!(c.render_mode, RenderMode::Offline, "{c:?}");
+        assert!(c.inferred);
+        assert_eq!((c.frames, c.unchecked()), (n as u64, 0), "{c:?}");
+        drop(handles);
+    }
+
+    #[test]
+    fn a_host_of_unknown_mode_playing_in_real_time_is_never_held() {
+        let reg = leaked(4);
+        let (_m, mut master) = small(reg, "Master", Role::Master, 4096);
+        let (_s, mut stem) = small(reg, "01_S", Role::Stem, 4096);
+        let mut feed = LiveFeed::new(reg, master.tap().clone(), Some(_m.index()));
+        feed.set_host_render(HostRender::Unknown);
+        feed.poll();
+        // 1.5 s at 8 kHz in blocks of 80 (10 ms), in real time, polled every 40 ms.
+        let x = noise(12_000, 9);
+        let started = Instant::now();
+        for (k, pos) in (0..12_000).step_by(80).enumerate() {
+            master.write(pos as i64, &[&x[pos..pos + 80]]);
+            stem.write(pos as i64, &[&x[pos..pos + 80]]);
+            if k % 4 == 0 {
+                feed.poll();
+            }
+            let due = Duration::from_millis(10 * (k as u64 + 1));
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        assert_eq!(feed.render_mode(), RenderMode::Realtime);
+        assert_eq!(master.wait_counts(), (0, 0));
+        assert_eq!(stem.wait_counts(), (0, 0));
+        let hold = master.tap().pressure().current().unwrap();
+        assert_eq!(hold.active, 0, "playing in real time: no hold");
+        feed.poll();
+        feed.poll();
+        let c = feed.coverage().unwrap();
+        assert_eq!(c.unchecked(), 0, "{c:?}");
+        assert_eq!(c.render_mode, RenderMode::Realtime);
     }
 
     #[test]

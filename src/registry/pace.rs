@@ -92,6 +92,12 @@ impl Pace {
         self.free_running
     }
 
+    /// The host is ahead of the wall clock by more than real-time playback ever gets (it may
+    /// be starting a render, not yet [`free_running`](Self::free_running)).
+    pub fn ahead(&self) -> bool {
+        self.lead > REAL_TIME_LEAD_SECONDS
+    }
+
     /// Whether the tap was seen to advance within `within` before `now`.
     pub fn advanced_recently(&self, now: Instant, within: Duration) -> bool {
         self.advanced_at

@@ -98,7 +98,9 @@ fn fmt_percent(p: f64) -> String {
     }
 }
 
+/// As the report's `pass.speed` has it (to 0.1), then to two significant figures.
 fn fmt_speed(s: f32) -> String {
+    let s = round(f64::from(s), 1);
     if s < 10.0 {
         format!("{s:.1}")
     } else {

@@ -4,5 +4,8 @@
 //! only part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod audio;
 pub mod clap_host;
+pub mod rig;
 pub mod state;
+pub mod threads;
