@@ -14,15 +14,22 @@ pub const FREE_RUN_LEAD_SECONDS: f64 = 1.0;
 const REAL_TIME_LEAD_SECONDS: f64 = 0.25;
 /// The lead counts up to this much, so a host back in real time is seen within two seconds.
 const MAX_LEAD_SECONDS: f64 = 2.0;
+/// No advance for this long ends a stretch of playback (a stop): the time stopped is not
+/// counted in the speed.
+const PAUSE: Duration = Duration::from_millis(250);
 
 /// Follows one tap's progress over wall-clock time.
 #[derive(Clone, Debug)]
 pub struct Pace {
     rate: f64,
     last: Option<(Instant, TapRange)>,
-    /// Audio seconds advanced, and wall seconds spent advancing, since the last restart.
+    /// Audio seconds advanced, and wall seconds they took, in the stretches of playback that
+    /// ended since the last restart.
     audio: f64,
     wall: f64,
+    /// The current stretch: its first and latest advance, and the audio seconds advanced
+    /// after its first one.
+    stretch: Option<(Instant, Instant, f64)>,
     /// Audio seconds the host got ahead of the wall clock (never below zero).
     lead: f64,
     free_running: bool,
@@ -38,6 +45,7 @@ impl Pace {
             last: None,
             audio: 0.0,
             wall: 0.0,
+            stretch: None,
             lead: 0.0,
             free_running: false,
             advanced_at: None,
@@ -61,8 +69,17 @@ impl Pace {
         .max(0) as f64
             / self.rate;
         if advanced > 0.0 {
-            self.audio += advanced;
-            self.wall += dt;
+            match &mut self.stretch {
+                Some((_, latest, audio)) if now.saturating_duration_since(*latest) <= PAUSE => {
+                    *audio += advanced;
+                    *latest = now;
+                }
+                _ => {
+                    self.close_stretch();
+                    // Its first advance is not timed (it began before `then`, or after).
+                    self.stretch = Some((now, now, 0.0));
+                }
+            }
             self.advanced_at = Some(now);
         }
         let drain = if held_back { 0.0 } else { dt };
@@ -74,16 +91,29 @@ impl Pace {
         }
     }
 
+    fn close_stretch(&mut self) {
+        if let Some((first, latest, audio)) = self.stretch.take() {
+            self.audio += audio;
+            self.wall += latest.saturating_duration_since(first).as_secs_f64();
+        }
+    }
+
     /// Starts measuring the speed again (a new pass); the lead is kept.
     pub fn restart(&mut self) {
         self.audio = 0.0;
         self.wall = 0.0;
+        self.stretch = None;
     }
 
-    /// Audio seconds per wall-clock second while the tap advanced, since the last restart;
-    /// `None` until some advance was timed.
+    /// Audio seconds per wall-clock second while the tap advanced (stops left out), since
+    /// the last restart; `None` until some advance was timed.
     pub fn speed(&self) -> Option<f32> {
-        (self.wall > 0.0 && self.audio > 0.0).then(|| (self.audio / self.wall) as f32)
+        let (mut audio, mut wall) = (self.audio, self.wall);
+        if let Some((first, latest, a)) = self.stretch {
+            audio += a;
+            wall += latest.saturating_duration_since(first).as_secs_f64();
+        }
+        (wall > 0.0 && audio > 0.0).then(|| (audio / wall) as f32)
     }
 
     /// The host has got more than [`FREE_RUN_LEAD_SECONDS`] ahead of the wall clock (and not
@@ -132,6 +162,18 @@ mod tests {
         }
         let s = p.speed().unwrap();
         assert!((0.9..1.2).contains(&s), "speed {s}");
+        // Polled every millisecond, 1024-frame blocks every 21.3 ms, with a 3 s stop between
+        // two seconds of playback: still real time.
+        let mut r = Pace::new(48_000.0);
+        let mut end = 0i64;
+        for t in (0..2_000u64).chain(5_000..7_000) {
+            if t % 64 < 3 && (t * 48) as i64 >= end + 1024 {
+                end += 1024;
+            }
+            r.observe(ms(t), range(3, end), false);
+        }
+        let s = r.speed().unwrap();
+        assert!((0.95..1.05).contains(&s), "speed {s}");
         // An export: 60 times real time, observed every 2 ms.
         let mut q = Pace::new(48_000.0);
         let mut free_after = None;
