@@ -295,7 +295,7 @@ fn offline_a_master_alone_checks_its_own_signal() {
     let _serial = serial();
     let mut rig = Rig::new(0, true);
     let s = stems(3, FRAMES);
-    let m = mix(&s, &vec![UNITY; 3], None);
+    let m = mix(&s, &[UNITY; 3], None);
     let a = audio(Vec::new(), m);
     let r = pass(
         &mut rig,
@@ -317,7 +317,7 @@ fn a_pass_survives_reactivation_reset_and_a_restart_a_block_early() {
     for c in &mut s[2] {
         c[1000] = 0.4;
     }
-    let m = mix(&s, &vec![UNITY; 4], None);
+    let m = mix(&s, &[UNITY; 4], None);
     let keys_peak_db = 20.0 * 0.4f64.log10();
     let a = audio(s, m);
     let half = FRAMES / 2;

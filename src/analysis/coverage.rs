@@ -47,6 +47,9 @@ pub enum Unchecked {
     Outran,
     /// A stem had not produced those positions (not processed, stalled, or late).
     Missing,
+    /// The pass had ended, and the analysis had not read them yet (it was still catching up
+    /// when the report was made).
+    Pending,
 }
 
 impl Unchecked {
@@ -55,6 +58,7 @@ impl Unchecked {
         match self {
             Unchecked::Outran => "outran",
             Unchecked::Missing => "missing",
+            Unchecked::Pending => "pending",
         }
     }
 }
@@ -82,17 +86,36 @@ pub struct Coverage {
     /// Per stem (in the analysis's order): frames read without that stem's audio, which its
     /// limiter / clipper detection did not see (on top of `lost`).
     pub stem_unseen: Vec<u64>,
+    /// Frames the master played that the analysis has not read yet (it trails the newest
+    /// audio while the pass plays).
+    pub pending: u64,
+    /// The pass has ended (the transport stopped): frames still pending count as unchecked.
+    pub ended: bool,
 }
 
 impl Coverage {
+    /// Frames still pending that count as unchecked (once the pass has ended).
+    fn late(&self) -> u64 {
+        if self.ended {
+            self.pending
+        } else {
+            0
+        }
+    }
+
+    /// Frames of the pass: read, lost, or (once it has ended) still pending.
+    pub fn pass_frames(&self) -> u64 {
+        self.frames + self.late()
+    }
+
     /// Frames the sum-check could not compare.
     pub fn sum_unchecked(&self) -> u64 {
-        self.lost + self.partial
+        self.lost + self.partial + self.late()
     }
 
     /// Frames the detection of the bus with the least coverage did not see.
     pub fn detection_unchecked(&self) -> u64 {
-        self.lost + self.stem_unseen.iter().copied().max().unwrap_or(0)
+        self.lost + self.stem_unseen.iter().copied().max().unwrap_or(0) + self.late()
     }
 
     /// Frames unchecked by the sum-check or by some bus's detection, whichever is more.
@@ -102,19 +125,24 @@ impl Coverage {
 
     /// `unchecked` as a fraction of the pass (0 when nothing was played).
     pub fn unchecked_fraction(&self) -> f64 {
-        if self.frames == 0 {
-            0.0
-        } else {
-            self.unchecked() as f64 / self.frames as f64
+        match self.pass_frames() {
+            0 => 0.0,
+            n => self.unchecked() as f64 / n as f64,
         }
     }
 
     /// The main reason for unchecked frames, if any.
     pub fn reason(&self) -> Option<Unchecked> {
-        let unchecked = self.lost + self.partial.max(self.detection_unchecked() - self.lost);
-        match unchecked {
-            0 => None,
-            _ if self.outran * 2 >= unchecked => Some(Unchecked::Outran),
+        let missing = self
+            .partial
+            .max(self.detection_unchecked() - self.lost - self.late());
+        let late = self.late();
+        let outran = self.outran;
+        let other = (self.lost + missing).saturating_sub(outran);
+        match (outran, other, late) {
+            (0, 0, 0) => None,
+            _ if late >= outran && late >= other => Some(Unchecked::Pending),
+            _ if outran >= other => Some(Unchecked::Outran),
             _ => Some(Unchecked::Missing),
         }
     }
@@ -146,5 +174,20 @@ mod tests {
         assert_eq!(outran.reason(), Some(Unchecked::Outran));
         assert_eq!(Coverage::default().reason(), None);
         assert_eq!(Coverage::default().unchecked_fraction(), 0.0);
+        // Frames not read yet count only once the pass has ended.
+        let behind = Coverage {
+            frames: 1000,
+            pending: 500,
+            stem_unseen: vec![0],
+            ..Default::default()
+        };
+        assert_eq!((behind.unchecked(), behind.reason()), (0, None));
+        let ended = Coverage {
+            ended: true,
+            ..behind
+        };
+        assert_eq!(ended.pass_frames(), 1500);
+        assert_eq!(ended.unchecked(), 500);
+        assert_eq!(ended.reason(), Some(Unchecked::Pending));
     }
 }

@@ -174,6 +174,9 @@ impl Plugin for Stemcheck {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.settings();
+        if self.params.role() == crate::registry::Role::Master {
+            self.stream.hold_own_tap();
+        }
         let Some(meter) = &mut self.stream.meter else {
             return ProcessStatus::Normal;
         };

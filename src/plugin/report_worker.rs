@@ -13,6 +13,8 @@
 use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
+use crate::analysis::coverage::Coverage;
+use crate::dsp::snapshot::FLAG_PLAYING;
 use crate::registry::feed::LiveFeed;
 use crate::registry::{Registry, Role};
 use crate::report::{build_report, write_report, BusInput, ReportInput, SumInput, Thresholds};
@@ -32,8 +34,9 @@ const MASTER_POLL: Duration = Duration::from_millis(40);
 /// found before the taps overflow). The figures are still published every [`MASTER_POLL`].
 const FAST_POLL: Duration = Duration::from_millis(1);
 
-/// Longest an automatic report waits for the analysis to finish the pass.
-const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+/// Longest an automatic report waits for the analysis to finish the pass (whatever it has not
+/// read by then is reported as unchecked).
+const SETTLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Owns the report thread; dropping it stops and joins the thread.
 pub struct ReportWorker {
@@ -86,7 +89,11 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
             (Some(_), false) => MASTER_POLL,
             (None, _) => POLL,
         };
-        std::thread::park_timeout(interval);
+        // The first look at once: a master rendered right after its activation has its taps
+        // held before they fill.
+        if last_look.is_some() {
+            std::thread::park_timeout(interval);
+        }
         let is_master = params.role() == Role::Master;
         if is_master {
             read_taps(shared, &mut feed);
@@ -189,7 +196,12 @@ fn attach_analysis(input: &mut ReportInput, generations: &[u64], view: &Analysis
         bus.unseen_frames = view.coverage.stem_unseen.get(i).map(|&n| n + lost);
     }
     input.sum = Some(SumInput::from_figures(f));
-    input.coverage = Some(view.coverage.clone());
+    // Once the transport has stopped, audio the analysis has not read yet counts as unchecked.
+    let playing = input.master.reading.flags & FLAG_PLAYING != 0;
+    input.coverage = Some(Coverage {
+        ended: !playing,
+        ..view.coverage.clone()
+    });
 }
 
 /// The report's input as this instance sees the session now, and how many other instances

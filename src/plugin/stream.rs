@@ -39,6 +39,8 @@ pub struct Stream {
     pub meter: Option<BusMeter>,
     /// Writes the bus's audio into its tap while the transport plays.
     pub tap: Option<TapWriter>,
+    /// The master's own tap has been held since the activation.
+    held: bool,
 }
 
 impl Stream {
@@ -73,7 +75,19 @@ impl Stream {
             tap.set_resume_tolerance(tolerance);
             tap.set_waiting(may_wait(config.host));
         }
+        self.held = false;
         made
+    }
+
+    /// Audio thread, once per activation while the instance is the master: where it may
+    /// wait, holds its own tap until its analysis takes over, so a render that starts right
+    /// after the activation loses nothing before the analysis thread first looks.
+    pub fn hold_own_tap(&mut self) {
+        if !std::mem::replace(&mut self.held, true) {
+            if let Some(tap) = &mut self.tap {
+                tap.hold_until_read();
+            }
+        }
     }
 
     /// The host restarted the stream (`reset`): readings and pass are kept.

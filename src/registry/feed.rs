@@ -40,6 +40,9 @@ const CHUNK: usize = 2048;
 /// Offline: a stem the feed needs that has not moved for this long is taken as stalled.
 pub const STALL: Duration = Duration::from_millis(500);
 
+/// The master's tap not advancing for this long means nothing plays.
+const IDLE_AFTER: Duration = Duration::from_millis(100);
+
 /// One stem of the current pass.
 #[derive(Clone)]
 pub struct PassStem {
@@ -146,13 +149,14 @@ impl LiveFeed {
     }
 
     /// Whether the owner should poll again soon: an offline pass is running (writers may be
-    /// waiting), or the host's mode is unknown and it plays (a render must be found quickly).
+    /// waiting), or the host's mode is unknown and it runs ahead of the clock (it may be
+    /// starting a render, and its writers wait on the feed's holds until it decides).
     pub fn wants_fast_polls(&self, now: Instant) -> bool {
-        let playing = self.pace.advanced_recently(now, Duration::from_millis(100));
+        let playing = self.pace.advanced_recently(now, IDLE_AFTER);
         let unfinished = self.pass.as_ref().is_some_and(|p| !p.finished);
         match self.render_mode() {
             RenderMode::Offline => playing || unfinished,
-            RenderMode::Realtime => self.host == HostRender::Unknown && playing,
+            RenderMode::Realtime => self.host == HostRender::Unknown && self.pace.ahead(),
         }
     }
 
@@ -178,11 +182,18 @@ impl LiveFeed {
 
     /// How the current pass has been covered so far, if one has started.
     pub fn coverage(&self) -> Option<Coverage> {
-        self.pass.as_ref().map(|p| Coverage {
-            render_mode: self.render_mode(),
-            inferred: self.host == HostRender::Unknown,
-            speed: self.pace.speed(),
-            ..p.coverage.clone()
+        self.pass.as_ref().map(|p| {
+            let pending = match self.master.range() {
+                Some(r) if r.run == p.run && !p.finished => (r.end - p.cursor).max(0) as u64,
+                _ => 0,
+            };
+            Coverage {
+                render_mode: self.render_mode(),
+                inferred: self.host == HostRender::Unknown,
+                speed: self.pace.speed(),
+                pending,
+                ..p.coverage.clone()
+            }
         })
     }
 
@@ -224,11 +235,10 @@ impl LiveFeed {
         }
         self.follow_run(range);
         let mut analysed = 0;
-        let mut idle = true;
+        let idle = !self.pace.advanced_recently(now, IDLE_AFTER);
         if let Some(pass) = &mut self.pass {
             let advancing = range.end != pass.last_end;
             pass.last_end = range.end;
-            idle = !advancing;
             let target = if advancing && !offline {
                 range.end - self.trail
             } else {

@@ -60,8 +60,8 @@ impl Default for Pressure {
 
 impl Pressure {
     /// Reader: asks the writer to keep every position of run `run` from `consumed` on, and
-    /// every position of any later run, until it has been read. Never from an audio thread of
-    /// the tap's owner.
+    /// every position of any later run, until it has been read. From an owner's audio thread
+    /// only when it may wait (an offline render): the write may retry while a reader writes.
     pub fn hold(&self, run: u64, consumed: i64) {
         self.hold.write_shared(Hold {
             run,

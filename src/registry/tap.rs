@@ -223,6 +223,20 @@ impl TapWriter {
         (self.backoff.waits, self.backoff.timeouts)
     }
 
+    /// When waiting is on and no reader holds the tap: holds it from its current end on, in
+    /// this run or a later one, until a reader takes over (a master's own tap, before its
+    /// analysis has looked at it). Audio thread; only a writer that may wait calls it, since
+    /// the hold is a compare-and-swap write that may retry.
+    pub fn hold_until_read(&mut self) {
+        if !self.backoff.enabled {
+            return;
+        }
+        let pressure = &self.tap.pressure;
+        if pressure.current().is_some_and(|h| h.active == 0) {
+            pressure.hold(self.range.run, self.range.end);
+        }
+    }
+
     /// Ends the current run: the next block starts a new one even if it follows on.
     pub fn break_run(&mut self) {
         self.range.end = i64::MIN;

@@ -120,11 +120,12 @@ fn with_coverage(pass: Pass, coverage: Option<&Coverage>) -> Pass {
         }),
         render_mode_inferred: Some(c.inferred),
         speed: c.speed.map(|v| round(f64::from(v), 1)),
-        analysed_frames: Some(c.frames),
+        analysed_frames: Some(c.pass_frames()),
         unchecked_frames: Some(c.unchecked()),
         unchecked_reason: c.reason().map(|r| match r {
             Unchecked::Outran => UncheckedReason::Outran,
             Unchecked::Missing => UncheckedReason::Missing,
+            Unchecked::Pending => UncheckedReason::Pending,
         }),
         ..pass
     }

@@ -27,6 +27,10 @@ pub fn evaluate_coverage(input: &ReportInput, out: &mut Vec<Finding>) {
     }
     let why = match c.reason() {
         Some(Unchecked::Outran) => outran(c),
+        Some(Unchecked::Pending) => "the analysis had not read them yet when the report was \
+                                     made (the machine could not keep up). Write the report \
+                                     again in a moment."
+            .to_string(),
         _ => missing(input),
     };
     out.push(Finding {
@@ -40,7 +44,7 @@ pub fn evaluate_coverage(input: &ReportInput, out: &mut Vec<Finding>) {
              so they cannot sign off the whole pass.",
             fmt_percent(percent),
             c.unchecked(),
-            c.frames,
+            c.pass_frames(),
         ),
         value: Some(round(percent, 1)),
         threshold: Some(INCOMPLETE_PERCENT),

@@ -102,6 +102,7 @@ fn coverage_row(pass: &Pass) -> Option<String> {
             match pass.unchecked_reason {
                 Some(UncheckedReason::Outran) => ": the host ran ahead of the analysis",
                 Some(UncheckedReason::Missing) => ": stems had not produced them",
+                Some(UncheckedReason::Pending) => ": not read yet when the report was made",
                 None => "",
             }
         ),

@@ -71,7 +71,8 @@ pub struct Pass {
     #[serde(default)]
     pub unchecked_frames: Option<u64>,
     /// Why frames went unchecked: `outran` (the host ran ahead of the analysis and overwrote
-    /// them) or `missing` (a stem had not produced them); `null` when none did.
+    /// them), `missing` (a stem had not produced them) or `pending` (the analysis had not read
+    /// them yet when the report was made); `null` when none did.
     #[serde(default)]
     pub unchecked_reason: Option<UncheckedReason>,
 }
@@ -94,6 +95,8 @@ pub enum UncheckedReason {
     Outran,
     /// A stem had not produced those positions.
     Missing,
+    /// The analysis had not read them yet when the report was made, after the pass ended.
+    Pending,
 }
 
 /// Overall sign-off: any fail → `not_ready`, else any warn → `warnings`, else `ready`.
