@@ -74,6 +74,9 @@ struct Pass {
     /// What was read, lost and left out, and why.
     coverage: Coverage,
     finished: bool,
+    /// Some of it was read offline (the report names the pass offline even when it is made
+    /// after the host went back to real time).
+    offline: bool,
 }
 
 /// The live sum-check of one master (see the module docs).
@@ -188,7 +191,11 @@ impl LiveFeed {
                 _ => 0,
             };
             Coverage {
-                render_mode: self.render_mode(),
+                render_mode: if p.offline {
+                    RenderMode::Offline
+                } else {
+                    self.render_mode()
+                },
                 inferred: self.host == HostRender::Unknown,
                 speed: self.pace.speed(),
                 pending,
@@ -244,6 +251,7 @@ impl LiveFeed {
             } else {
                 range.end
             };
+            pass.offline |= offline;
             while self.pass.as_ref().is_some_and(|p| p.cursor < target) {
                 let n = self.step(target, offline, now);
                 if offline || unsure {
@@ -345,7 +353,10 @@ impl LiveFeed {
                 }
             }
             _ => {
-                let offline = self.render_mode() == RenderMode::Offline;
+                // Offline, or maybe a render starting (the host's mode unknown, running ahead
+                // of the clock): the holds move to the new pass.
+                let offline = self.render_mode() == RenderMode::Offline
+                    || (self.host == HostRender::Unknown && self.pace.ahead());
                 let before: Vec<Arc<AudioTap>> = self
                     .pass
                     .iter()
@@ -421,6 +432,7 @@ impl LiveFeed {
                 ..Coverage::default()
             },
             finished: false,
+            offline: false,
         });
     }
 
