@@ -84,6 +84,7 @@ pub fn report_input(
         stems: buses,
         sum: Some(sum),
         files: Some(files),
+        coverage: None,
     }
 }
 

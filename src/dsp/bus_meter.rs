@@ -5,6 +5,10 @@ use super::correlation::Correlation;
 use super::events::EventLog;
 use super::level::from_db;
 use super::pass::{PassRange, PassTracker, TransportState};
+
+/// A restart at most this long before where the pass stopped continues it (see
+/// [`BusMeter::set_resume_tolerance`]): DAWs restart playback a block, or their latency, early.
+pub const RESUME_TOLERANCE_SECONDS: f64 = 0.25;
 use super::snapshot::{
     EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, FLAG_PASS_JUMPED, FLAG_PLAYING,
     MAX_CHANNELS, NO_POSITION,
@@ -43,6 +47,9 @@ pub struct BusMeter {
     playing: bool,
     blocks: u64,
     timeline: PassTimeline,
+    /// The host restarted the stream ([`BusMeter::stream_restarted`]): the filter history is
+    /// dropped if the next played block does not continue the pass.
+    fresh_stream: bool,
 }
 
 impl BusMeter {
@@ -54,12 +61,15 @@ impl BusMeter {
             sample_rate,
             channels: (0..channels).map(|_| ChannelMeter::new(ceiling)).collect(),
             correlation: Correlation::default(),
-            pass: PassTracker::default(),
+            pass: PassTracker::with_resume_tolerance(
+                (f64::from(sample_rate) * RESUME_TOLERANCE_SECONDS) as usize,
+            ),
             settings,
             position: None,
             playing: false,
             blocks: 0,
             timeline: PassTimeline::new(),
+            fresh_stream: false,
         }
     }
 
@@ -82,6 +92,21 @@ impl BusMeter {
                 .iter_mut()
                 .for_each(|c| c.set_ceiling(ceiling));
         }
+    }
+
+    /// A restart up to `frames` before where the pass stopped continues the pass (default
+    /// [`RESUME_TOLERANCE_SECONDS`]); the plugin raises it to one host block when that is
+    /// longer.
+    pub fn set_resume_tolerance(&mut self, frames: usize) {
+        self.pass.set_resume_tolerance(frames);
+    }
+
+    /// The host restarted its audio stream (a `reset`, or a deactivation and activation with
+    /// the same layout): the readings and the pass are kept, so a pass survives what DAWs do
+    /// around playback. If the next played block continues the pass, the filters continue
+    /// too; if it starts a new pass, their history is dropped with the readings.
+    pub fn stream_restarted(&mut self) {
+        self.fresh_stream = true;
     }
 
     /// Clears every reading and the pass (the reset button).
@@ -110,25 +135,40 @@ impl BusMeter {
     /// again from a position the pass already covered.
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C], transport: TransportState) {
         let len = block.first().map_or(0, |c| c.as_ref().len());
-        if self.pass.on_block(transport, len) {
+        let start = self.pass.on_block(transport, len);
+        if start.new_pass {
             // The tracker has already started the new range itself.
+            if self.fresh_stream {
+                self.channels.iter_mut().for_each(ChannelMeter::restart);
+            }
             self.clear_readings();
             self.timeline.clear();
         }
         let before = self.event_counts();
+        if transport.playing {
+            self.fresh_stream = false;
+        }
         let decay = (-DISPLAY_FALL_DB_PER_SECOND * len as f32 / self.sample_rate / 20.0
             * std::f32::consts::LN_10)
             .exp();
-        for (meter, samples) in self.channels.iter_mut().zip(block) {
-            let start = meter_start_offset(transport, meter);
-            meter.process(samples.as_ref(), start, decay);
-        }
-        if let [left, right, ..] = block {
-            self.correlation.add(
-                left.as_ref(),
-                right.as_ref(),
-                len as f64 / self.sample_rate as f64,
-            );
+        // A replayed head was metered before: the filters go on from where the pass stopped.
+        let skip = start.replayed;
+        let fresh = TransportState {
+            playing: transport.playing,
+            pos_samples: transport.pos_samples.map(|p| p + skip as i64),
+        };
+        if skip < len {
+            for (meter, samples) in self.channels.iter_mut().zip(block) {
+                let offset = meter_start_offset(fresh, meter);
+                meter.process(&samples.as_ref()[skip..], offset, decay);
+            }
+            if let [left, right, ..] = block {
+                self.correlation.add(
+                    &left.as_ref()[skip..],
+                    &right.as_ref()[skip..],
+                    (len - skip) as f64 / self.sample_rate as f64,
+                );
+            }
         }
         if let (true, Some(pos)) = (transport.playing, transport.pos_samples) {
             let after = self.event_counts();

@@ -6,15 +6,17 @@ pub mod editor;
 pub mod overview;
 pub mod params;
 pub mod readout;
+pub mod render;
 pub mod report_worker;
 pub mod shared;
+pub mod stream;
 pub mod timeline_share;
 pub mod x11_window;
 
-use crate::dsp::bus_meter::{BusMeter, MeterSettings};
+use crate::dsp::bus_meter::MeterSettings;
 use crate::dsp::pass::TransportState;
 use crate::dsp::snapshot::MeterSnapshot;
-use crate::registry::{AudioTap, SlotReading, TapWriter};
+use crate::registry::{Role, SlotReading};
 use activation::{contain, Heartbeat, MeterState};
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
@@ -22,6 +24,7 @@ use params::StemcheckParams;
 use report_worker::ReportWorker;
 use shared::Shared;
 use std::sync::Arc;
+use stream::{Stream, StreamConfig};
 
 pub use crate::dsp::rates::{MAX_METERED_RATE, MIN_METERED_RATE};
 
@@ -31,13 +34,11 @@ pub struct Stemcheck {
     shared: Arc<Shared>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-    /// Created in `activate` (allocation is allowed there), used in `process`.
-    meter: Option<BusMeter>,
+    /// The meter and the audio tap's writer, made in `activate` (kept across activations at
+    /// the same rate and layout), used in `process`.
+    stream: Stream,
     /// Whether the transport played during the previous block (to see a pass end).
     was_playing: bool,
-    /// Writes this instance's audio into its tap while the transport plays (made in
-    /// `activate`).
-    tap: Option<TapWriter>,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
     /// Counts published blocks in every state (metering, bypassed, unmetered).
@@ -57,9 +58,8 @@ impl Default for Stemcheck {
             shared: Arc::new(Shared::default()),
             editor_state: editor::default_state(),
             repaint: RepaintNotifier::new(),
-            meter: None,
+            stream: Stream::default(),
             was_playing: false,
-            tap: None,
             report_worker: None,
             heartbeat: Heartbeat::default(),
             blank: MeterSnapshot::default(),
@@ -132,25 +132,24 @@ impl Plugin for Stemcheck {
         &mut self,
         audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
-        _context: &mut impl ActivateContext<Self>,
+        context: &mut impl ActivateContext<Self>,
     ) -> bool {
+        let host = render::host_render(context.plugin_api(), buffer_config.process_mode);
+        self.shared.host_render.set(host);
         // Never refuse (SPEC 2): a refused activation leaves nice-plug without buffers, and
         // hosts that call `process` anyway (JUCE-based ones do) would crash in the wrapper.
-        if contain(|| self.prepare(audio_io_layout, buffer_config)).is_none() {
-            self.meter = None;
-            self.tap = None;
+        if contain(|| self.prepare(audio_io_layout, buffer_config, host)).is_none() {
+            self.stream = Stream::default();
             nice_error!("Stemcheck: activation failed inside; passing audio through unmetered");
         }
         true
     }
 
     fn reset(&mut self) {
-        // The host restarts the stream (e.g. after a seek while stopped): drop filter history,
-        // keep nothing that belongs to the old stream.
-        if let Some(meter) = &mut self.meter {
-            if contain(|| meter.restart()).is_none() {
-                self.faulted = true;
-            }
+        // The host restarts the stream (after a seek while stopped, around an export): the
+        // pass and its readings are kept; a new pass still starts afresh.
+        if contain(|| self.stream.restart()).is_none() {
+            self.faulted = true;
         }
     }
 
@@ -187,7 +186,12 @@ impl Plugin for Stemcheck {
 impl Stemcheck {
     /// Prepares an activation at any rate: meters within the metered rates, pass-through and
     /// "not metering" outside them.
-    fn prepare(&mut self, audio_io_layout: &AudioIOLayout, buffer_config: &BufferConfig) {
+    fn prepare(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        host: crate::analysis::coverage::HostRender,
+    ) {
         let rate = buffer_config.sample_rate;
         let channels = audio_io_layout
             .main_input_channels
@@ -196,22 +200,25 @@ impl Stemcheck {
         self.was_playing = false;
         self.blank = activation::blank_snapshot(rate, channels);
         if activation::meters_at(rate, channels) {
-            self.meter = Some(BusMeter::new(channels, rate, self.settings()));
-            // A new meter's timeline starts over: publish all of it with its first block.
-            self.timeline_writer = timeline_share::TimelineWriter::default();
-            // A new tap for every activation (the rate or the channels may have changed); a
-            // master still reading the old one keeps it until it lets go.
-            let tap = Arc::new(AudioTap::new(channels, rate));
-            self.shared.set_tap(tap.clone());
-            self.tap = Some(TapWriter::new(tap));
+            let config = StreamConfig {
+                sample_rate: rate,
+                channels,
+                max_block: buffer_config.max_buffer_size,
+                host,
+            };
+            if let Some(tap) = self.stream.activate(config, self.settings()) {
+                // A new meter (new rate or layout): its timeline starts over, so publish all
+                // of it with its first block.
+                self.timeline_writer = timeline_share::TimelineWriter::default();
+                self.shared.set_tap(tap);
+            }
         } else {
             nice_warn!(
                 "Stemcheck does not meter {channels} channels at {rate} Hz (it meters mono and \
                  stereo at {MIN_METERED_RATE} to {MAX_METERED_RATE} Hz): audio passes through \
                  untouched"
             );
-            self.meter = None;
-            self.tap = None;
+            self.stream = Stream::default();
             self.shared.clear_tap();
         }
         self.shared.publish_name(&self.params.label());
@@ -237,13 +244,16 @@ impl Stemcheck {
         for channel in buffer.as_slice().iter_mut() {
             flush_subnormals(channel);
         }
-        let meter_state = match &self.meter {
+        if self.params.role() == Role::Master {
+            self.stream.hold_own_tap();
+        }
+        let meter_state = match &self.stream.meter {
             Some(_) if self.faulted => MeterState::Unmetered,
             Some(_) if self.params.bypassed() => MeterState::Bypassed,
             Some(_) => MeterState::Metering,
             None => MeterState::Unmetered,
         };
-        let snapshot = match &mut self.meter {
+        let snapshot = match &mut self.stream.meter {
             Some(meter) if meter_state != MeterState::Unmetered => {
                 if self.shared.take_reset_request() {
                     meter.reset();
@@ -253,7 +263,7 @@ impl Stemcheck {
                     let channels = buffer.as_slice();
                     meter.process(channels, state);
                     if let (Some(tap), true, Some(pos)) =
-                        (&mut self.tap, state.playing, state.pos_samples)
+                        (&mut self.stream.tap, state.playing, state.pos_samples)
                     {
                         let mut chans: [&[f32]; 2] = [&[], &[]];
                         for (dst, src) in chans.iter_mut().zip(channels.iter()) {

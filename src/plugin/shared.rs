@@ -1,7 +1,9 @@
 //! State shared between the audio thread, the editor and the report thread, lock-free where
 //! the audio thread touches it.
 
+use super::render::SharedHostRender;
 use super::timeline_share::TimelineShare;
+use crate::analysis::coverage::Coverage;
 use crate::analysis::session::SessionFigures;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{AudioTap, NameSource, Registry, SlotHandle};
@@ -28,6 +30,8 @@ pub struct AnalysisView {
     pub stems: Vec<(usize, u64)>,
     /// What the pass measured so far.
     pub figures: SessionFigures,
+    /// How the analysis covered the pass: render mode, speed, what went unchecked and why.
+    pub coverage: Coverage,
 }
 
 /// What the audio thread publishes and the other threads read (and the requests going back).
@@ -54,6 +58,8 @@ pub struct Shared {
     analysis: Mutex<Option<AnalysisView>>,
     /// Asks the analysis thread to start a new pass (the editor's reset).
     analysis_reset: AtomicBool,
+    /// What the host said about rendering offline at the latest activation.
+    pub host_render: SharedHostRender,
 }
 
 impl Default for Shared {
@@ -79,6 +85,7 @@ impl Shared {
             tap: Mutex::new(None),
             analysis: Mutex::new(None),
             analysis_reset: AtomicBool::new(false),
+            host_render: SharedHostRender::default(),
         }
     }
 

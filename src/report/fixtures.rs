@@ -82,6 +82,7 @@ pub fn clean() -> ReportInput {
         ],
         sum: None,
         files: None,
+        coverage: None,
     }
 }
 

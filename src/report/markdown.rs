@@ -2,7 +2,8 @@
 //! JSON, laid out to be read as plain text as well as rendered.
 
 use super::model::{
-    BusLevels, Finding, LimiterReport, LimiterVerdict, Report, Severity, StemReport, WindowStatus,
+    BusLevels, Finding, LimiterReport, LimiterVerdict, Pass, RenderModeReport, Report, Severity,
+    StemReport, UncheckedReason, WindowStatus,
 };
 use super::pass::problem;
 use super::units::{fmt_db, fmt_time, plural};
@@ -51,7 +52,10 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
             plural(count(Severity::Warn), "warning", "warnings"),
             plural(count(Severity::Info), "note", "notes"),
         ),
-        format!("| Created | {} |", report.created_utc.replace('T', " ").replace('Z', " UTC")),
+        format!(
+            "| Created | {} |",
+            report.created_utc.replace('T', " ").replace('Z', " UTC")
+        ),
         format!(
             "| Plugin | Stemcheck {} (report schema `{}`) |",
             cell(&report.plugin_version),
@@ -59,9 +63,14 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
         ),
         format!(
             "| Sample rate | {} |",
-            report.sample_rate.map_or("unknown".into(), |r| format!("{r} Hz"))
+            report
+                .sample_rate
+                .map_or("unknown".into(), |r| format!("{r} Hz"))
         ),
         format!("| Pass | {range}, {state} |"),
+    ]);
+    md.extend(coverage_row(pass));
+    md.extend([
         format!(
             "| Thresholds | window {} to {} dBFS, true-peak ceiling {} dBTP, null tolerance {} dB |",
             fmt_db(t.window_low_db),
@@ -71,6 +80,35 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
         ),
         String::new(),
     ]);
+}
+
+/// How the host ran the pass and how much of it the analysis saw.
+fn coverage_row(pass: &Pass) -> Option<String> {
+    let mode = pass.render_mode?;
+    let mode = match (mode, pass.render_mode_inferred) {
+        (RenderModeReport::Offline, Some(true)) => "offline render (inferred from its speed)",
+        (RenderModeReport::Offline, _) => "offline render",
+        (RenderModeReport::Realtime, _) => "real time",
+    };
+    let speed = pass
+        .speed
+        .map_or(String::new(), |s| format!(" at {s:.1}× real time"));
+    let checked = match (pass.unchecked_frames, pass.analysed_frames) {
+        (Some(0), Some(n)) => format!("every frame ({n} per channel)"),
+        (Some(u), Some(n)) if n > 0 => format!(
+            "**{u} of {n} frames unchecked ({:.1} %)**{}; the sum-check figures and limiter \
+             verdicts cover the rest",
+            100.0 * u as f64 / n as f64,
+            match pass.unchecked_reason {
+                Some(UncheckedReason::Outran) => ": the host ran ahead of the analysis",
+                Some(UncheckedReason::Missing) => ": stems had not produced them",
+                Some(UncheckedReason::Pending) => ": not read yet when the report was made",
+                None => "",
+            }
+        ),
+        _ => "nothing yet".into(),
+    };
+    Some(format!("| Checked | {checked}; {mode}{speed} |"))
 }
 
 const LEVEL_HEADER: &str = "| channels | sample peak (dBFS) | true peak (dBTP) | headroom (dB) | \
@@ -329,6 +367,21 @@ fn dynamics(report: &Report, md: &mut Vec<String>) {
         md.push(row(&stem.name, &stem.limiter));
     }
     md.push(String::new());
+    let unseen: Vec<String> = std::iter::once((&report.master.name, &report.master.limiter))
+        .chain(report.stems.iter().map(|s| (&s.name, &s.limiter)))
+        .filter_map(|(name, l)| match l.unseen_frames {
+            Some(n) if n > 0 => Some(format!("{} {n}", cell(name))),
+            _ => None,
+        })
+        .collect();
+    if !unseen.is_empty() {
+        md.push(format!(
+            "Frames of the pass the detection did not see: {}. These verdicts cover only the \
+             rest.",
+            unseen.join(", ")
+        ));
+        md.push(String::new());
+    }
 }
 
 fn findings(findings: &[Finding], md: &mut Vec<String>) {
@@ -502,5 +555,50 @@ mod tests {
         assert!(md.contains("incomplete: the pass began at 0:02.0"), "{md}");
         assert!(md.contains("## Stems (0 visible)"));
         assert!(md.contains("separate processes"));
+    }
+
+    #[test]
+    fn the_read_me_says_how_the_pass_was_run_and_what_went_unchecked() {
+        use crate::analysis::coverage::{Coverage, RenderMode};
+        let mut input = clean();
+        assert!(!render_markdown(&build_report(&input)).contains("| Checked |"));
+        input.coverage = Some(Coverage {
+            render_mode: RenderMode::Offline,
+            inferred: true,
+            speed: Some(63.04),
+            frames: 1_000_000,
+            stem_unseen: vec![0; 3],
+            ..Coverage::default()
+        });
+        let md = render_markdown(&build_report(&input));
+        assert!(
+            md.contains(
+                "| Checked | every frame (1000000 per channel); offline render (inferred from \
+                 its speed) at 63.0× real time |"
+            ),
+            "{md}"
+        );
+        input.coverage = Some(Coverage {
+            render_mode: RenderMode::Realtime,
+            speed: Some(41.7),
+            frames: 1_000_000,
+            lost: 250_000,
+            outran: 250_000,
+            stem_unseen: vec![0; 3],
+            ..Coverage::default()
+        });
+        input.stems[0].unseen_frames = Some(250_000);
+        let md = render_markdown(&build_report(&input));
+        assert!(
+            md.contains("**250000 of 1000000 frames unchecked (25.0 %)**: the host ran ahead"),
+            "{md}"
+        );
+        assert!(md.contains("real time at 41.7× real time |"), "{md}");
+        assert!(
+            md.contains("Frames of the pass the detection did not see: 03_Keys 250000."),
+            "{md}"
+        );
+        assert!(md.contains("`sum.incomplete`"), "{md}");
+        no_bad_numbers(&md);
     }
 }

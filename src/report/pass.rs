@@ -17,6 +17,7 @@ pub fn pass_of(reading: &MeterSnapshot) -> Pass {
         end_samples,
         complete: false,
         jumped,
+        ..Pass::default()
     };
     pass.complete = pass.played() && from_start && !jumped;
     pass

@@ -93,6 +93,7 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
         stem_rules(stem, master, &master_pass, &context, &mut out);
     }
     super::sum_rules::evaluate_analysis(input, &mut out);
+    super::coverage_rules::evaluate_coverage(input, &mut out);
     if let Some(files) = &input.files {
         let hz = rate_hz(master.reading.sample_rate).unwrap_or(0);
         super::file_rules::evaluate_files(files, hz, &mut out);

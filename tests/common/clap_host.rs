@@ -5,8 +5,14 @@
 //! `stop_processing()` is running, so the plugin defers its GUI-thread work to
 //! `on_main_thread()`, which the host runs after every call that may have requested it.
 //!
-//! The CLAP extensions on both sides (plugin params, state, audio-ports and audio-ports-config;
-//! host thread-check, params and track-info) come from `clack-extensions`.
+//! The CLAP extensions on both sides (plugin params, state, audio-ports, audio-ports-config and
+//! render; host thread-check, params and track-info) come from `clack-extensions`. A restart the
+//! plugin requests (nice-plug does when the render mode changes while it is active) is done as
+//! a host does it: deactivate and activate again with the same configuration, at the next
+//! main-thread service after a block.
+//!
+//! An instance lives on the thread that created it (clack's instances are not `Send`); to run
+//! instances on worker threads, create each on its own thread (`tests/common/threads.rs`).
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
 };
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_extensions::track_info::{HostTrackInfo, HostTrackInfoImpl, TrackInfo, TrackInfoWriter};
@@ -219,11 +226,16 @@ pub struct PluginInstance {
     processor: Option<StartedPluginAudioProcessor<HarnessHost>>,
     params: Option<PluginParams>,
     state: Option<PluginState>,
+    render: Option<PluginRender>,
     audio_ports: Option<PluginAudioPorts>,
     ports_config: Option<PluginAudioPortsConfig>,
     pending_events: EventBuffer,
     output_events: EventBuffer,
     io: AudioIo,
+    /// The configuration of the latest activation (for a restart): rate, block, channels.
+    config: (f64, u32, usize),
+    /// Restarts done at the plugin's request.
+    restarts: usize,
 }
 
 impl PluginInstance {
@@ -261,6 +273,7 @@ impl PluginInstance {
         let plugin = instance.plugin_shared_handle();
         let params = plugin.get_extension::<PluginParams>();
         let state = plugin.get_extension::<PluginState>();
+        let render = plugin.get_extension::<PluginRender>();
         let audio_ports = plugin.get_extension::<PluginAudioPorts>();
         let ports_config = plugin.get_extension::<PluginAudioPortsConfig>();
 
@@ -269,11 +282,14 @@ impl PluginInstance {
             processor: None,
             params,
             state,
+            render,
             audio_ports,
             ports_config,
             pending_events: EventBuffer::with_capacity(256),
             output_events: EventBuffer::with_capacity(256),
             io: AudioIo::new(&[], &[], 1),
+            config: (0.0, 0, 0),
+            restarts: 0,
         };
         this.service_main_thread();
         this
@@ -294,6 +310,8 @@ impl PluginInstance {
             self.deactivate();
         }
 
+        // The steady time runs on across activations, as a host's sample counter does.
+        let steady_time = self.io.steady_time();
         self.io = configure_ports(
             &self.instance.plugin_handle(),
             self.audio_ports,
@@ -301,6 +319,8 @@ impl PluginInstance {
             channels,
             max_frames,
         );
+        self.io.set_steady_time(steady_time);
+        self.config = (sample_rate, max_frames, channels);
 
         let stopped = self
             .instance
@@ -330,6 +350,51 @@ impl PluginInstance {
         let stopped = started.stop_processing();
         self.set_audio_thread(false);
         self.instance.deactivate(stopped);
+        self.service_main_thread();
+    }
+
+    /// Sets the CLAP render mode through the plugin's `render` extension (main thread). An
+    /// active plugin asks for a restart, which the next main-thread service performs.
+    pub fn set_render_mode(&mut self, offline: bool) {
+        let ext = self
+            .render
+            .expect("the plugin does not expose the CLAP render extension");
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        let handle = self.instance.plugin_handle();
+        ext.set(&handle, mode)
+            .unwrap_or_else(|_| panic!("the plugin refused render mode {mode:?}"));
+        self.service_main_thread();
+    }
+
+    /// How many restarts the plugin asked for and got.
+    pub fn restarts(&self) -> usize {
+        self.restarts
+    }
+
+    /// Deactivates and activates again with the same configuration, as hosts do around
+    /// playback (Ardour's flush of every insert at the end of an export).
+    pub fn reactivate(&mut self) {
+        assert!(
+            self.processor.is_some(),
+            "reactivate() on an inactive plugin"
+        );
+        let (rate, frames, channels) = self.config;
+        self.deactivate();
+        self.activate(rate, frames, channels);
+    }
+
+    /// Calls the plugin's `reset()` (a stream restart, e.g. after a seek while stopped).
+    pub fn reset(&mut self) {
+        assert!(self.processor.is_some(), "reset() on an inactive plugin");
+        self.set_audio_thread(true);
+        if let Some(processor) = self.processor.as_mut() {
+            processor.reset();
+        }
+        self.set_audio_thread(false);
         self.service_main_thread();
     }
 
@@ -522,6 +587,13 @@ impl PluginInstance {
         if flush && self.processor.is_none() && self.params.is_some() {
             self.flush_params();
         }
+        let restart = self
+            .instance
+            .access_shared_handler(|shared| shared.restart_requested.swap(false, Ordering::SeqCst));
+        if restart && self.processor.is_some() {
+            self.restarts += 1;
+            self.reactivate();
+        }
     }
 }
 
@@ -664,6 +736,16 @@ impl AudioIo {
         }
     }
 
+    /// The host's sample counter so far.
+    pub fn steady_time(&self) -> u64 {
+        self.steady_time
+    }
+
+    /// Sets the host's sample counter (it runs on across activations).
+    pub fn set_steady_time(&mut self, steady_time: u64) {
+        self.steady_time = steady_time;
+    }
+
     /// Processes one block through `processor`: `input[channel][frame]` into the main input
     /// (other inputs silent), `events` and `transport` with it; returns the main output.
     ///
@@ -772,6 +854,7 @@ struct HostShared {
     in_audio: AtomicBool,
     callback_requested: AtomicBool,
     flush_requested: AtomicBool,
+    restart_requested: AtomicBool,
     track_info_requests: AtomicUsize,
 }
 
@@ -782,13 +865,16 @@ impl HostShared {
             in_audio: AtomicBool::new(false),
             callback_requested: AtomicBool::new(false),
             flush_requested: AtomicBool::new(false),
+            restart_requested: AtomicBool::new(false),
             track_info_requests: AtomicUsize::new(0),
         }
     }
 }
 
 impl SharedHandler<'_> for HostShared {
-    fn request_restart(&self) {}
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
 
     fn request_process(&self) {}
 
