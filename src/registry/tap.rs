@@ -507,7 +507,11 @@ mod tests {
         for pos in (0..768).step_by(64) {
             w.write(pos, &[&block(pos, 64)]);
         }
-        assert_eq!(w.wait_counts(), (0, 0), "768 unread frames fit beside the slack");
+        assert_eq!(
+            w.wait_counts(),
+            (0, 0),
+            "768 unread frames fit beside the slack"
+        );
         let reader = {
             let tap = tap.clone();
             std::thread::spawn(move || {
