@@ -1,9 +1,11 @@
-//! The meter of one bus: its channels, stereo correlation, the pass and its automatic reset.
+//! The meter of one bus: its channels, stereo correlation, loudness, the pass and its
+//! automatic reset.
 
 use super::channel_meter::{ChannelMeter, ChannelReadings};
 use super::correlation::Correlation;
 use super::events::EventLog;
 use super::level::from_db;
+use super::loudness::{LoudnessMeter, LoudnessReadings};
 use super::pass::{PassRange, PassTracker, TransportState};
 use super::snapshot::{
     EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, FLAG_PASS_JUMPED, FLAG_PLAYING,
@@ -35,6 +37,7 @@ pub struct BusMeter {
     sample_rate: f32,
     channels: Vec<ChannelMeter>,
     correlation: Correlation,
+    loudness: LoudnessMeter,
     pass: PassTracker,
     settings: MeterSettings,
     /// Transport position where the next block would start, if known.
@@ -52,6 +55,7 @@ impl BusMeter {
             sample_rate,
             channels: (0..channels).map(|_| ChannelMeter::new(ceiling)).collect(),
             correlation: Correlation::default(),
+            loudness: LoudnessMeter::new(sample_rate),
             pass: PassTracker::default(),
             settings,
             position: None,
@@ -91,13 +95,16 @@ impl BusMeter {
     pub fn restart(&mut self) {
         self.channels.iter_mut().for_each(ChannelMeter::restart);
         self.correlation = Correlation::default();
+        self.loudness.restart();
         self.pass.clear();
     }
 
-    /// Clears the channels' readings (keeping their filter history) and the correlation.
+    /// Clears the channels' readings (keeping their filter history), the correlation and the
+    /// loudness.
     fn clear_readings(&mut self) {
         self.channels.iter_mut().for_each(ChannelMeter::reset);
         self.correlation = Correlation::default();
+        self.loudness.reset();
     }
 
     /// Meters one block. `block[c]` is channel `c`; extra channels are ignored, and all
@@ -116,6 +123,12 @@ impl BusMeter {
             let start = meter_start_offset(transport, meter);
             meter.process(samples.as_ref(), start, decay);
         }
+        let mut planes: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        for (plane, samples) in planes.iter_mut().zip(block) {
+            *plane = samples.as_ref();
+        }
+        self.loudness
+            .process(&planes[..block.len().min(self.channels.len())]);
         if let [left, right, ..] = block {
             self.correlation.add(
                 left.as_ref(),
@@ -134,6 +147,11 @@ impl BusMeter {
     /// The readings of channel `c`.
     pub fn channel(&self, c: usize) -> ChannelReadings {
         self.channels[c].readings()
+    }
+
+    /// The loudness readings.
+    pub fn loudness(&self) -> LoudnessReadings {
+        self.loudness.readings()
     }
 
     /// The played range since the last reset.
@@ -173,6 +191,7 @@ impl BusMeter {
         s.pass_start = pass.start.unwrap_or(NO_POSITION);
         s.pass_end = pass.end.unwrap_or(NO_POSITION);
         s.position = self.position.unwrap_or(NO_POSITION);
+        s.loudness = self.loudness.readings().into();
         if let (Some(c), Some(recent)) = (self.correlation.pass(), self.correlation.recent()) {
             s.correlation = c;
             s.correlation_recent = recent;

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 /// Slots in the process-wide table: 64 live stems are the design load, 256 the guarantee.
 pub const CAPACITY: usize = 256;
 /// Version of the slot layout. Bump it whenever [`Slot`]'s records change shape.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 const MAGIC: u64 = u64::from_le_bytes(*b"STEMCHK\0");
 
 /// Describes a table's layout, so that a reader can refuse one it would misread.
