@@ -45,7 +45,9 @@ fn music_like(n: usize, seed: u32) -> Vec<f32> {
 /// The worst case for the true-peak refinement: a loud high tone, a candidate at every crest.
 fn loud_tone(n: usize, freq: f64) -> Vec<f32> {
     (0..n)
-        .map(|i| (0.9 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(FS)).sin()) as f32)
+        .map(|i| {
+            (0.9 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(FS)).sin()) as f32
+        })
         .collect()
 }
 
@@ -203,7 +205,8 @@ fn summary() {
         let (e_tp, e_all) = (get("ebur128_true_peak"), get("ebur128_all_modes"));
         let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
         let ratio = |a: Option<f64>, b: Option<f64>| {
-            a.zip(b).map_or("-".to_owned(), |(a, b)| format!("{:.1}x", a / b))
+            a.zip(b)
+                .map_or("-".to_owned(), |(a, b)| format!("{:.1}x", a / b))
         };
         println!(
             "{name:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",

@@ -46,10 +46,9 @@ impl InterpolationTable {
             for i in 0..TAPS {
                 // Tap i multiplies x[m - TAPS_BEFORE + i]; its distance to m + frac is tau.
                 let tau = frac + TAPS_BEFORE as f64 - i as f64;
-                let [value, slope, curvature] = kernel_and_derivatives(tau);
-                block[0][i] = value as f32;
-                block[1][i] = slope as f32;
-                block[2][i] = curvature as f32;
+                for (row, value) in block.iter_mut().zip(kernel_and_derivatives(tau)) {
+                    row[i] = value as f32;
+                }
             }
         }
         Self { rows }
@@ -90,8 +89,7 @@ fn kernel_and_derivatives(tau: f64) -> [f64; 3] {
         // Five-point one-sided stencils towards the inside (errors O(h⁴) and O(h³)).
         let dir = -tau.signum();
         let p: [f64; 5] = std::array::from_fn(|k| g(tau + dir * k as f64 * h));
-        let d1 = (-25.0 * p[0] + 48.0 * p[1] - 36.0 * p[2] + 16.0 * p[3] - 3.0 * p[4])
-            / (12.0 * h)
+        let d1 = (-25.0 * p[0] + 48.0 * p[1] - 36.0 * p[2] + 16.0 * p[3] - 3.0 * p[4]) / (12.0 * h)
             * dir;
         let d2 = (35.0 * p[0] - 104.0 * p[1] + 114.0 * p[2] - 56.0 * p[3] + 11.0 * p[4])
             / (12.0 * h * h);
@@ -169,8 +167,14 @@ mod tests {
             };
             let [v, d1, d2] = table.rows(phase).map(dot);
             assert!((v - (w * t).sin()).abs() < 2e-3, "phase {phase}");
-            assert!((d1 - w * (w * t).cos()).abs() < 2e-3, "phase {phase}: slope {d1}");
-            assert!((d2 + w * w * (w * t).sin()).abs() < 2e-3, "phase {phase}: {d2}");
+            assert!(
+                (d1 - w * (w * t).cos()).abs() < 2e-3,
+                "phase {phase}: slope {d1}"
+            );
+            assert!(
+                (d2 + w * w * (w * t).sin()).abs() < 2e-3,
+                "phase {phase}: {d2}"
+            );
         }
     }
 

@@ -50,22 +50,6 @@ impl Kernel {
         }
     }
 
-    /// [`Kernel::fir`] for a symmetric `w` (`w[i] == w[TAPS − 1 − i]`, as the half-sample
-    /// row of a windowed sinc is): the two samples that share a coefficient are added first,
-    /// which halves the multiplications. Panics if `w` is not symmetric, or as `fir` does.
-    #[inline]
-    pub fn fir_symmetric(self, w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-        assert!((0..TAPS / 2).all(|i| w[i] == w[TAPS - 1 - i]), "a symmetric row");
-        assert!(out.len().is_multiple_of(GROUP) && x.len() + 1 >= out.len() + TAPS);
-        match self {
-            Kernel::Portable => fir_portable(w, x, out),
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as in `fir`: the variant proves AVX2 + FMA, and the assertion above keeps
-            // every load inside `x` and every store inside `out`.
-            Kernel::Avx2Fma => unsafe { avx2::fir_symmetric(w, x, out) },
-        }
-    }
-
     /// `Σ_i w[i] · x[i]` over the first [`TAPS`] samples of `x` (panics if `x` is shorter).
     #[inline]
     pub fn dot(self, w: &[f32; TAPS], x: &[f32]) -> f32 {
@@ -192,41 +176,6 @@ mod avx2 {
         }
     }
 
-    /// AVX2 body of [`super::Kernel::fir_symmetric`]: as `fir`, with the two samples of each
-    /// coefficient pair added before the multiply-add (adds and multiply-adds run on
-    /// different ports).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA; `out.len()` is a multiple of `GROUP` and
-    /// `x.len() >= out.len() + TAPS - 1`.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn fir_symmetric(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-        let xp = x.as_ptr();
-        let op = out.as_mut_ptr();
-        let mut base = 0;
-        while base < out.len() {
-            let mut acc = [_mm256_setzero_ps(); GROUP / 8];
-            for (i, &wi) in w[..TAPS / 2].iter().enumerate() {
-                let wv = _mm256_set1_ps(wi);
-                for (k, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: base + (TAPS - 1 - i) + 8k + 7 < out.len() + TAPS - 1 <= x.len().
-                    let (lo, hi) = unsafe {
-                        (
-                            _mm256_loadu_ps(xp.add(base + i + 8 * k)),
-                            _mm256_loadu_ps(xp.add(base + TAPS - 1 - i + 8 * k)),
-                        )
-                    };
-                    *a = _mm256_fmadd_ps(wv, _mm256_add_ps(lo, hi), *a);
-                }
-            }
-            for (k, a) in acc.iter().enumerate() {
-                // SAFETY: base + 8k + 7 < out.len() because out.len() is a multiple of GROUP.
-                unsafe { _mm256_storeu_ps(op.add(base + 8 * k), *a) };
-            }
-            base += GROUP;
-        }
-    }
-
     /// AVX2 body of [`super::Kernel::dot`].
     ///
     /// # Safety
@@ -327,25 +276,6 @@ mod tests {
 
     fn signal(n: usize) -> Vec<f32> {
         (0..n).map(|i| ((i as f32) * 0.37).sin() * 0.8).collect()
-    }
-
-    #[test]
-    fn the_symmetric_fir_matches_the_plain_one() {
-        let w: [f32; TAPS] = std::array::from_fn(|i| {
-            let d = i.min(TAPS - 1 - i) as f32;
-            1.0 / (1.0 + d)
-        });
-        let x = signal(2 * GROUP + TAPS - 1);
-        let mut kernels = vec![Kernel::Portable, Kernel::detect()];
-        kernels.dedup();
-        for kernel in kernels {
-            let (mut plain, mut sym) = (vec![0.0; 2 * GROUP], vec![0.0; 2 * GROUP]);
-            kernel.fir(&w, &x, &mut plain);
-            kernel.fir_symmetric(&w, &x, &mut sym);
-            for (p, s) in plain.iter().zip(&sym) {
-                assert!((p - s).abs() < 1e-5, "{kernel:?}: {p} vs {s}");
-            }
-        }
     }
 
     #[test]

@@ -104,8 +104,16 @@ impl From<LoudnessReadings> for LoudnessSnapshot {
         let values = [
             (r.momentary, LOUDNESS_MOMENTARY, &mut s.momentary_lufs),
             (r.short_term, LOUDNESS_SHORT_TERM, &mut s.short_term_lufs),
-            (r.max_momentary, LOUDNESS_MAX_MOMENTARY, &mut s.max_momentary_lufs),
-            (r.max_short_term, LOUDNESS_MAX_SHORT_TERM, &mut s.max_short_term_lufs),
+            (
+                r.max_momentary,
+                LOUDNESS_MAX_MOMENTARY,
+                &mut s.max_momentary_lufs,
+            ),
+            (
+                r.max_short_term,
+                LOUDNESS_MAX_SHORT_TERM,
+                &mut s.max_short_term_lufs,
+            ),
             (r.integrated, LOUDNESS_INTEGRATED, &mut s.integrated_lufs),
             (r.range, LOUDNESS_RANGE, &mut s.lra_lu),
         ];

@@ -20,8 +20,8 @@
 
 use super::interpolator::{InterpolationTable, HALF_PHASE, PHASES, TAPS, TAPS_BEFORE};
 use super::peak_refine::{Candidates, Reader};
-use super::tone;
 use super::simd::{Kernel, GROUP};
+use super::tone;
 
 /// Samples per internal chunk (a multiple of [`GROUP`]).
 const CHUNK: usize = 256;
@@ -185,8 +185,13 @@ impl TruePeakDetector {
         // every crest's peak is its amplitude, found once (see `tone`).
         let gate = sink.gate();
         let reach = gate * INV_GATE_MARGIN;
-        let busy = stretch_max.iter().take(len / SUB_BLOCK).filter(|&&m| m >= reach).count();
-        if len >= MIN_TONE_CHUNK && 4 * busy >= 3 * (len / SUB_BLOCK) && self.tone(len, reach, sink) {
+        let busy = stretch_max
+            .iter()
+            .take(len / SUB_BLOCK)
+            .filter(|&&m| m >= reach)
+            .count();
+        if len >= MIN_TONE_CHUNK && 4 * busy >= 3 * (len / SUB_BLOCK) && self.tone(len, reach, sink)
+        {
             self.chunk_last_half = self.coarse[len - 1].abs();
             return;
         }
@@ -222,7 +227,10 @@ impl TruePeakDetector {
         });
         let first_point = chunk_start - DELAY;
         for (fine, value) in self.candidates.peaks() {
-            sink.peak(first_point + i64::from(fine.div_euclid(PHASES as i32)), value);
+            sink.peak(
+                first_point + i64::from(fine.div_euclid(PHASES as i32)),
+                value,
+            );
         }
     }
 
@@ -263,9 +271,12 @@ impl TruePeakDetector {
         let first = (0..len).find(|&r| crest(r) > 0).unwrap_or(0);
         let last = (0..len).rev().find(|&r| crest(r) > 0).unwrap_or(0);
         if count > 0 {
+            // The fitted amplitude can sit a rounding error below the largest sample; a true
+            // peak is never below the sample peak.
+            let floor = max_abs(&self.buf[SAMPLES_AT..SAMPLES_AT + len]);
             let first_point = self.next_index - DELAY;
             sink.peaks(
-                amplitude,
+                amplitude.max(floor),
                 count,
                 first_point + first as i64,
                 first_point + last as i64,
@@ -292,7 +303,9 @@ impl TruePeakDetector {
             let half_crest = (h > s) & (h >= s_next) & (h >= reach);
             let grid = 2 * (g0 + k) as i32;
             at = self.candidates.put(at, sample_crest, grid, [before, s, h]);
-            at = self.candidates.put(at, half_crest, grid + 1, [s, h, s_next]);
+            at = self
+                .candidates
+                .put(at, half_crest, grid + 1, [s, h, s_next]);
             before = h;
         }
         self.candidates.set_len(at);

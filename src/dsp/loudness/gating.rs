@@ -185,7 +185,10 @@ impl GatingHistogram {
         }
         // Ranks as in Tech 3342's reference code: round((n − 1)·p), counted from the lowest.
         let rank = |p: f64| ((n - 1) as f64 * p).round() as u64;
-        let (lo, hi) = (self.value_at_rank(start, rank(low)), self.value_at_rank(start, rank(high)));
+        let (lo, hi) = (
+            self.value_at_rank(start, rank(low)),
+            self.value_at_rank(start, rank(high)),
+        );
         Some(hi - lo)
     }
 
@@ -237,7 +240,8 @@ mod tests {
 
     /// The definitions applied to a list, as the standards' reference code does.
     fn exact(levels: &[f64]) -> (Option<f64>, Option<f64>) {
-        let mean = |v: &[f64]| lufs(v.iter().map(|&l| mean_square(l)).sum::<f64>() / v.len() as f64);
+        let mean =
+            |v: &[f64]| lufs(v.iter().map(|&l| mean_square(l)).sum::<f64>() / v.len() as f64);
         let abs_i: Vec<f64> = levels.iter().copied().filter(|&l| l > -70.0).collect();
         let integrated = (!abs_i.is_empty()).then(|| {
             let t = mean(&abs_i) - 10.0;
@@ -281,8 +285,14 @@ mod tests {
         }
         let got_i = hi.gated_loudness(-10.0).unwrap();
         let got_r = hr.range(-20.0, 0.10, 0.95).unwrap();
-        assert!((got_i - want_i.unwrap()).abs() < 0.005, "{got_i} vs {want_i:?}");
-        assert!((got_r - want_r.unwrap()).abs() < 0.011, "{got_r} vs {want_r:?}");
+        assert!(
+            (got_i - want_i.unwrap()).abs() < 0.005,
+            "{got_i} vs {want_i:?}"
+        );
+        assert!(
+            (got_r - want_r.unwrap()).abs() < 0.011,
+            "{got_r} vs {want_r:?}"
+        );
     }
 
     #[test]

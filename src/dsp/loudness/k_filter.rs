@@ -62,11 +62,7 @@ impl KFilter {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
             (Kernel::Avx2Fma, [l, r, ..]) => unsafe {
-                avx2::sum_squares(
-                    &self.coefs,
-                    &mut self.states,
-                    [&l[..whole], &r[..whole]],
-                )
+                avx2::sum_squares(&self.coefs, &mut self.states, [&l[..whole], &r[..whole]])
             },
             (Kernel::Portable, [one]) => {
                 portable_sum_squares(&self.coefs, &mut self.states, [&one[..whole]])
@@ -114,32 +110,31 @@ fn portable_sum_squares<const C: usize>(
         for c in 0..C {
             let x: [f64; GROUP] =
                 std::array::from_fn(|j| sanitize(channels[c][g * GROUP + j]) as f64);
-            let s = states[c];
             let mut out = [0.0f64; GROUP];
             let mut next = [0.0f64; ORDER];
-            for k in 0..ORDER {
-                for i in 0..GROUP {
-                    out[i] += f.state_to_out[k][i] * s[k];
-                }
-                for r in 0..ORDER {
-                    next[r] += f.state_to_state[k][r] * s[k];
-                }
+            for (k, &sk) in states[c].iter().enumerate() {
+                add_scaled(&mut out, &f.state_to_out[k], sk);
+                add_scaled(&mut next, &f.state_to_state[k], sk);
             }
-            for j in 0..GROUP {
-                for i in 0..GROUP {
-                    out[i] += f.input_to_out[j][i] * x[j];
-                }
-                for r in 0..ORDER {
-                    next[r] += f.input_to_state[j][r] * x[j];
-                }
+            for (j, &xj) in x.iter().enumerate() {
+                add_scaled(&mut out, &f.input_to_out[j], xj);
+                add_scaled(&mut next, &f.input_to_state[j], xj);
             }
-            for i in 0..GROUP {
-                acc[c][i] += out[i] * out[i];
+            for (a, &o) in acc[c].iter_mut().zip(&out) {
+                *a += o * o;
             }
             states[c] = next;
         }
     }
     acc.iter().flatten().sum()
+}
+
+/// `out += row · a`, element by element.
+#[inline]
+fn add_scaled(out: &mut [f64], row: &[f64], a: f64) {
+    for (o, &w) in out.iter_mut().zip(row) {
+        *o += w * a;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -174,6 +169,8 @@ mod avx2 {
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
+    // One index walks the same row of several matrices at once; iterators would hide that.
+    #[allow(clippy::needless_range_loop)]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn sum_squares<const C: usize>(
         f: &KWeighting,
@@ -299,7 +296,7 @@ mod tests {
         kernels.dedup();
         for kernel in kernels {
             for rate in [44_100.0, 48_000.0, 96_000.0] {
-                let mut stereo = vec![signal(5_003, 0.05), signal(5_003, 0.031)];
+                let mut stereo = [signal(5_003, 0.05), signal(5_003, 0.031)];
                 stereo[0][77] = f32::NAN;
                 stereo[1][901] = f32::INFINITY;
                 for channels in [&stereo[..1], &stereo[..]] {
@@ -314,7 +311,10 @@ mod tests {
                             got += f.sum_squares(&slices);
                         }
                         let rel = (got - want).abs() / want;
-                        assert!(rel < 1e-10, "{kernel:?} {rate} Hz, pieces of {piece}: {rel}");
+                        assert!(
+                            rel < 1e-10,
+                            "{kernel:?} {rate} Hz, pieces of {piece}: {rel}"
+                        );
                     }
                 }
             }

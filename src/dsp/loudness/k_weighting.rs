@@ -135,7 +135,10 @@ impl KWeighting {
         let (c1, s1, c2, s2) = (w.cos(), -w.sin(), (2.0 * w).cos(), -(2.0 * w).sin());
         let mut mag = 1.0;
         for q in &self.stages {
-            let num = (q.b[0] + q.b[1] * c1 + q.b[2] * c2, q.b[1] * s1 + q.b[2] * s2);
+            let num = (
+                q.b[0] + q.b[1] * c1 + q.b[2] * c2,
+                q.b[1] * s1 + q.b[2] * s2,
+            );
             let den = (1.0 + q.a[0] * c1 + q.a[1] * c2, q.a[0] * s1 + q.a[1] * s2);
             mag *= ((num.0 * num.0 + num.1 * num.1) / (den.0 * den.0 + den.1 * den.1)).sqrt();
         }
@@ -151,10 +154,17 @@ mod tests {
     fn reproduces_the_bs1770_table_at_48_khz() {
         let [shelf, hp] = design(48_000.0);
         let want_shelf = (
-            [1.535_124_859_586_97, -2.691_696_189_406_38, 1.198_392_810_852_85],
+            [
+                1.535_124_859_586_97,
+                -2.691_696_189_406_38,
+                1.198_392_810_852_85,
+            ],
             [-1.690_659_293_182_41, 0.732_480_774_215_85],
         );
-        let want_hp = ([1.0, -2.0, 1.0], [-1.990_047_454_833_98, 0.990_072_250_366_21]);
+        let want_hp = (
+            [1.0, -2.0, 1.0],
+            [-1.990_047_454_833_98, 0.990_072_250_366_21],
+        );
         for (got, want) in [(shelf, want_shelf), (hp, want_hp)] {
             for (g, w) in got.b.iter().zip(want.0).chain(got.a.iter().zip(want.1)) {
                 assert!((g - w).abs() < 1e-8, "{g} vs {w}");
@@ -173,13 +183,16 @@ mod tests {
             for (g, xs) in x.chunks(GROUP).enumerate() {
                 for i in 0..GROUP {
                     let mut out = 0.0;
-                    for j in 0..=i {
-                        out += f.input_to_out[j][i] * xs[j];
+                    for (j, &xj) in xs.iter().enumerate().take(i + 1) {
+                        out += f.input_to_out[j][i] * xj;
                     }
                     for (k, &sk) in b.iter().enumerate() {
                         out += f.state_to_out[k][i] * sk;
                     }
-                    assert!((out - want[g * GROUP + i]).abs() < 1e-12, "{rate} Hz, {g}/{i}");
+                    assert!(
+                        (out - want[g * GROUP + i]).abs() < 1e-12,
+                        "{rate} Hz, {g}/{i}"
+                    );
                 }
                 let mut next = [0.0; ORDER];
                 for (k, &sk) in b.iter().enumerate() {

@@ -163,9 +163,7 @@ impl LoudnessMeter {
         if steps >= SHORT_TERM_STEPS as u64 {
             self.short_terms.add(self.windows.short_term());
             let (low, high) = RANGE_PERCENTILES;
-            self.range = self
-                .short_terms
-                .range(RANGE_RELATIVE_GATE_LU, low, high);
+            self.range = self.short_terms.range(RANGE_RELATIVE_GATE_LU, low, high);
         }
     }
 
@@ -196,7 +194,10 @@ mod tests {
     fn stereo_sine(rate: f32, db: f64, seconds: f64) -> Vec<f32> {
         let amp = 10f64.powf(db / 20.0);
         (0..(seconds * f64::from(rate)) as usize)
-            .map(|i| (amp * (2.0 * std::f64::consts::PI * 1_000.0 * i as f64 / f64::from(rate)).sin()) as f32)
+            .map(|i| {
+                (amp * (2.0 * std::f64::consts::PI * 1_000.0 * i as f64 / f64::from(rate)).sin())
+                    as f32
+            })
             .collect()
     }
 
@@ -220,12 +221,18 @@ mod tests {
         let mut m = LoudnessMeter::new(48_000.0);
         m.process(&[&[0.0; 48_000]]);
         let r = m.readings();
-        assert_eq!((r.momentary, r.integrated, r.range, r.max_short_term), (None, None, None, None));
+        assert_eq!(
+            (r.momentary, r.integrated, r.range, r.max_short_term),
+            (None, None, None, None)
+        );
         let x = stereo_sine(48_000.0, -20.0, 4.0);
         m.process(&[&x]);
         assert!(m.readings().integrated.is_some());
         m.reset();
         let r = m.readings();
-        assert_eq!((r.integrated, r.max_momentary, r.seconds), (None, None, 0.0));
+        assert_eq!(
+            (r.integrated, r.max_momentary, r.seconds),
+            (None, None, 0.0)
+        );
     }
 }
