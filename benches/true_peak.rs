@@ -3,7 +3,8 @@
 //! loudness (momentary, short-term, integrated, LRA) on its own, and the whole per-bus chain
 //! (sample peak, true peak, loudness, clips, overs, flat tops, NaN/Inf, DC, correlation,
 //! pass) against `ebur128` with every mode on (M, S, I, LRA, true peak). Signals: a music-like
-//! mix (typical) and loud high tones (the worst case: every crest is a true-peak candidate).
+//! mix (typical) and loud high tones (the worst case: every crest is a true-peak candidate),
+//! steady and with a tremolo (which the steady-tone shortcut refuses, so every crest is refined).
 //! Ends with a table of ns per sample per channel and the ratios.
 //!
 //! `cargo bench --bench true_peak`
@@ -47,6 +48,20 @@ fn loud_tone(n: usize, freq: f64) -> Vec<f32> {
     (0..n)
         .map(|i| {
             (0.9 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(FS)).sin()) as f32
+        })
+        .collect()
+}
+
+/// The same worst case without the steady-tone shortcut: a loud high tone whose level swings
+/// by 5% at 6 Hz (a tremolo), so no stretch is one steady sinusoid and every crest is refined.
+fn loud_tremolo(n: usize, freq: f64) -> Vec<f32> {
+    let fs = f64::from(FS);
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / fs;
+            let level =
+                0.9 * (1.0 - 0.05 * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 6.0 * t).sin()));
+            (level * (2.0 * std::f64::consts::PI * freq * t).sin()) as f32
         })
         .collect()
 }
@@ -123,6 +138,14 @@ fn signals() -> Vec<(&'static str, Vec<Vec<f32>>)> {
             "loud_19k_tone",
             vec![loud_tone(n, 19_000.0), loud_tone(n, 19_000.0)],
         ),
+        (
+            "loud_15k_tremolo",
+            vec![loud_tremolo(n, 15_000.0), loud_tremolo(n, 15_000.0)],
+        ),
+        (
+            "loud_19k_tremolo",
+            vec![loud_tremolo(n, 19_000.0), loud_tremolo(n, 19_000.0)],
+        ),
     ]
 }
 
@@ -182,7 +205,7 @@ fn summary() {
     let detected = format!("true_peak_{:?}", Kernel::detect()).to_lowercase();
     println!("\nns per sample per channel (mean), stereo 48 kHz, blocks of {BLOCK}:");
     println!(
-        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
+        "{:<18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
         "signal",
         "tp",
         "tp_port",
@@ -209,7 +232,7 @@ fn summary() {
                 .map_or("-".to_owned(), |(a, b)| format!("{:.1}x", a / b))
         };
         println!(
-            "{name:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
+            "{name:<18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
             f(tp),
             f(port),
             f(loud),
