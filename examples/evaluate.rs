@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example evaluate -- <corpus_dir> [--details] [--jobs N]
+//!     [--host offline | --host paced [--speed X]] [--bundle PATH]
 //! ```
 //!
 //! Every session is decoded once and fed, in 4096-frame chunks, to one [`SessionAnalysis`]
@@ -27,6 +28,14 @@
 //!
 //! Each session gives one [`SessionOutcome`] ([`evaluate_session`]); they are folded into a
 //! [`Tally`] in manifest order, so the output does not depend on `--jobs`.
+//!
+//! With `--host`, every session is also played through the built CLAP bundle (`--bundle`,
+//! default `target/bundled/Stemcheck.clap`) in a CLAP host, stems and master as plugin
+//! instances, one session at a time: `paced` in real-time mode at `--speed` times real time
+//! (default 4), or `offline`: flat out with the CLAP render mode offline. The report checks,
+//! verdicts and false alarms then come from the report the plugin's master wrote (the
+//! detector tables stay those of the files, read directly), and every session must have been
+//! checked whole: `pass.unchecked_frames` 0.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -36,12 +45,23 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
+
+#[allow(dead_code)]
+#[path = "../tests/common/clap_host.rs"]
+mod clap_host;
+#[path = "evaluate_host/host.rs"]
+mod host;
+#[allow(dead_code)]
+#[path = "../tests/common/state.rs"]
+mod state;
+
+use host::{Host, HostMode};
 use stemcheck::analysis::session::{SessionAnalysis, SessionFigures};
 use stemcheck::analysis::{DynamicsResult, DynamicsVerdict, SumCheckConfig};
 use stemcheck::dsp::bus_meter::{BusMeter, MeterSettings};
 use stemcheck::dsp::pass::TransportState;
 use stemcheck::report::{
-    build_report, BusInput, Finding, ReportInput, Severity, SumInput, Thresholds, Verdict,
+    build_report, BusInput, Finding, Report, ReportInput, Severity, SumInput, Thresholds, Verdict,
 };
 
 /// Detection wanted at ≥ 3 dB of gain reduction.
@@ -282,6 +302,56 @@ struct SessionOutcome {
     seconds: f64,
     /// Seconds of every file read (master and stems).
     file_seconds: f64,
+    /// With `--host`: how the plugin ran the session.
+    host: Option<HostRun>,
+}
+
+/// How the plugin ran one session in the host (from its report's `pass`).
+#[derive(Clone, Debug)]
+struct HostRun {
+    render_mode: String,
+    speed: Option<f64>,
+    analysed: u64,
+    unchecked: u64,
+    /// Seconds the session took in the host, wall clock.
+    wall: f64,
+}
+
+impl SessionOutcome {
+    /// Takes the verdict, findings and sum-check figures from the report the plugin wrote.
+    fn apply_report(&mut self, r: &Report, wall: f64) {
+        self.verdict = r.verdict;
+        self.findings = r.findings.clone();
+        let f32s = |v: Option<f64>| v.map(|v| v as f32);
+        let sum = &mut self.figures.sum;
+        sum.null_depth_db = f32s(r.sum.null_depth_db);
+        sum.null_depth_fitted_db = f32s(r.sum.null_depth_fitted_db);
+        sum.unaccounted_db = f32s(r.sum.unaccounted_db);
+        sum.cancellation_db = f32s(r.sum.cancellation_db);
+        for (bus, fit) in self.stems.iter().zip(sum.stems.iter_mut()) {
+            let Some(stem) = r.stems.iter().find(|s| s.name == bus.name) else {
+                continue;
+            };
+            fit.gain_db = stem
+                .gain_db
+                .iter()
+                .flatten()
+                .map(|g| g.map(|g| g as f32))
+                .collect();
+            fit.offset_samples = stem.offset_samples;
+            fit.polarity_inverted = stem.polarity_inverted.unwrap_or(false);
+        }
+        self.host = Some(HostRun {
+            render_mode: r
+                .pass
+                .render_mode
+                .map_or("none".into(), |m| format!("{m:?}").to_lowercase()),
+            speed: r.pass.speed,
+            analysed: r.pass.analysed_frames.unwrap_or(0),
+            unchecked: r.pass.unchecked_frames.unwrap_or(u64::MAX),
+            wall,
+        });
+    }
 }
 
 impl SessionOutcome {
@@ -404,6 +474,7 @@ fn evaluate_session(
         stems: stem_buses,
         sum: Some(SumInput::from_figures(&figures)),
         files: None,
+        coverage: None,
     };
     let report = build_report(&input);
 
@@ -436,6 +507,7 @@ fn evaluate_session(
         figures,
         seconds: frames as f64 / rate,
         file_seconds: file_frames as f64 / rate,
+        host: None,
     })
 }
 
@@ -1400,7 +1472,89 @@ fn analyse_all(
     Ok(out)
 }
 
-fn run(root: &Path, details: bool, jobs: usize) -> Result<Vec<String>, String> {
+/// Plays every session through the plugin in `host` and takes the plugin's report.
+fn play_all(
+    root: &Path,
+    manifest: &Manifest,
+    outcomes: &mut [SessionOutcome],
+    host: &Host,
+) -> Result<(), String> {
+    let mut files = Files::new(root);
+    for (session, outcome) in manifest.sessions.iter().zip(outcomes.iter_mut()) {
+        let master = files.get(&session.base, &session.master.file)?;
+        let stems = session
+            .stems
+            .iter()
+            .map(|b| files.get(&session.base, &b.file))
+            .collect::<Result<Vec<_>, _>>()?;
+        let named: Vec<(String, &[Vec<f32>])> = outcome
+            .stems
+            .iter()
+            .zip(&stems)
+            .map(|(bus, audio)| (bus.name.clone(), audio.channels.as_slice()))
+            .collect();
+        let started = Instant::now();
+        let report = host
+            .play(manifest.sample_rate, &named, &master.channels)
+            .map_err(|e| format!("{}: {e}", session.id))?;
+        outcome.apply_report(&report, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// What the host runs measured: speed, frames analysed and unchecked; records a missed
+/// target when any session was not checked whole.
+fn print_host(outcomes: &[SessionOutcome], mode: HostMode, missed: &mut Vec<String>) {
+    let runs: Vec<(&str, &HostRun)> = outcomes
+        .iter()
+        .filter_map(|o| o.host.as_ref().map(|h| (o.id.as_str(), h)))
+        .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let mut speeds: Vec<f64> = runs.iter().filter_map(|(_, h)| h.speed).collect();
+    speeds.sort_by(f64::total_cmp);
+    let analysed: u64 = runs.iter().map(|(_, h)| h.analysed).sum();
+    let unchecked: u64 = runs.iter().map(|(_, h)| h.unchecked).sum();
+    let wall: f64 = runs.iter().map(|(_, h)| h.wall).sum();
+    let audio: f64 = outcomes.iter().map(|o| o.seconds).sum();
+    let modes: BTreeMap<&str, usize> = runs.iter().fold(BTreeMap::new(), |mut m, (_, h)| {
+        *m.entry(h.render_mode.as_str()).or_default() += 1;
+        m
+    });
+    println!();
+    println!("Through the plugin in a CLAP host, {}:", mode.describe());
+    println!(
+        "  {} sessions, {:.1} min of audio in {:.1} min ({:.1}x real time overall); render mode \
+         in the reports: {modes:?}",
+        runs.len(),
+        audio / 60.0,
+        wall / 60.0,
+        audio / wall.max(1e-9)
+    );
+    if let (Some(lo), Some(hi)) = (speeds.first(), speeds.last()) {
+        println!(
+            "  speed per session (pass.speed): {lo:.1} to {hi:.1}x, median {:.1}x",
+            speeds[speeds.len() / 2]
+        );
+    }
+    println!("  frames analysed: {analysed}, unchecked: {unchecked}");
+    let partial: Vec<String> = runs
+        .iter()
+        .filter(|(_, h)| h.unchecked != 0)
+        .map(|(id, h)| format!("{id} ({} of {})", h.unchecked, h.analysed))
+        .collect();
+    if !partial.is_empty() {
+        println!("  not checked whole: {}", partial.join(", "));
+        missed.push(format!(
+            "every session checked whole through the plugin: {} of {} were not",
+            partial.len(),
+            runs.len()
+        ));
+    }
+}
+
+fn run(root: &Path, opts: &Options) -> Result<Vec<String>, String> {
     let start = Instant::now();
     let path = root.join("manifest.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -1408,58 +1562,110 @@ fn run(root: &Path, details: bool, jobs: usize) -> Result<Vec<String>, String> {
     if manifest.sessions.is_empty() {
         return Err("manifest: no sessions".into());
     }
-    let outcomes = analyse_all(root, &manifest, jobs)?;
+    let mut outcomes = analyse_all(root, &manifest, opts.jobs)?;
+    if let Some(mode) = opts.host {
+        let host = Host::new(&opts.bundle, mode)?;
+        println!(
+            "Playing {} sessions through {} ({})",
+            outcomes.len(),
+            opts.bundle.display(),
+            mode.describe()
+        );
+        play_all(root, &manifest, &mut outcomes, &host)?;
+    }
     let mut tally = Tally::default();
     let mut seen = HashSet::new();
     for outcome in &outcomes {
-        if details {
+        if opts.details {
             println!(
-                "{:<40} {:<9} null {:>7.1} dB  {}",
+                "{:<40} {:<9} null {:>7.1} dB  {}{}",
                 outcome.id,
                 outcome.verdict.banner(),
                 outcome.figures.sum.null_depth_db.unwrap_or(f32::NAN),
-                fail_warn(outcome).join(", ")
+                fail_warn(outcome).join(", "),
+                outcome.host.as_ref().map_or(String::new(), |h| format!(
+                    "  [{} {:?}x, {} unchecked]",
+                    h.render_mode, h.speed, h.unchecked
+                )),
             );
         }
         tally.add(outcome, &mut seen);
     }
     let elapsed = start.elapsed();
     let mut missed = Vec::new();
-    tally.print_detectors(details, &mut missed);
+    tally.print_detectors(opts.details, &mut missed);
     tally.print_report(&mut missed);
+    if let Some(mode) = opts.host {
+        print_host(&outcomes, mode, &mut missed);
+    }
     tally.print_markdown(elapsed);
     println!();
     println!(
-        "{} sessions in {:.1} s ({jobs} threads)",
+        "{} sessions in {:.1} s ({} threads)",
         outcomes.len(),
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        opts.jobs
     );
     Ok(missed)
 }
 
+/// The command line.
+struct Options {
+    details: bool,
+    jobs: usize,
+    host: Option<HostMode>,
+    bundle: PathBuf,
+}
+
+const USAGE: &str = "usage: evaluate <corpus_dir> [--details] [--jobs N] \
+                     [--host offline | --host paced [--speed X]] [--bundle PATH]";
+
 fn main() -> ExitCode {
     let mut root = None;
-    let mut details = false;
-    let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut opts = Options {
+        details: false,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        host: None,
+        bundle: PathBuf::from("target/bundled/Stemcheck.clap"),
+    };
+    let mut speed = 4.0;
+    let mut host = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let bad = |what: &str| {
+            eprintln!("evaluate: {what}\n{USAGE}");
+            ExitCode::from(2)
+        };
         match arg.as_str() {
-            "--details" => details = true,
+            "--details" => opts.details = true,
             "--jobs" => match args.next().and_then(|n| n.parse().ok()) {
-                Some(n) => jobs = n,
-                None => {
-                    eprintln!("evaluate: --jobs takes a number");
-                    return ExitCode::from(2);
-                }
+                Some(n) => opts.jobs = n,
+                None => return bad("--jobs takes a number"),
+            },
+            "--host" => match args.next().as_deref() {
+                Some(m @ ("offline" | "paced")) => host = Some(m.to_owned()),
+                _ => return bad("--host takes offline or paced"),
+            },
+            "--speed" => match args.next().and_then(|n| n.parse::<f64>().ok()) {
+                Some(x) if x > 0.0 => speed = x,
+                _ => return bad("--speed takes a positive number"),
+            },
+            "--bundle" => match args.next() {
+                Some(p) => opts.bundle = PathBuf::from(p),
+                None => return bad("--bundle takes a path"),
             },
             _ => root = Some(PathBuf::from(arg)),
         }
     }
+    opts.host = host.map(|m| match m.as_str() {
+        "offline" => HostMode::Offline,
+        _ => HostMode::Paced(speed),
+    });
     let Some(root) = root else {
-        eprintln!("usage: evaluate <corpus_dir> [--details] [--jobs N]");
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    match run(&root, details, jobs) {
+    match run(&root, &opts) {
         Ok(missed) if missed.is_empty() => {
             println!("All targets met.");
             ExitCode::SUCCESS

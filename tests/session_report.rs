@@ -1048,16 +1048,20 @@ fn assert_state_valid(what: &str, state: &Value) {
             "{what}: {id} = {v} after the load, outside {min}..={max}"
         );
     }
-    let role = &state["params"]["role"];
+    let role = state["params"]["role"]["f32"].as_f64();
     assert!(
-        role == &json!({ "string": "Stem" }) || role == &json!({ "string": "Master" }),
-        "{what}: role saved as {role}"
+        role.is_some_and(|r| (0.0..=1.0).contains(&r)),
+        "{what}: role saved as {}",
+        state["params"]["role"]
     );
     let fields = &state["fields"];
     for (name, is_valid) in [
         ("label", Value::is_string as fn(&Value) -> bool),
         ("report_dir", Value::is_string),
         ("auto_report", Value::is_boolean),
+        ("editor_size", |v: &Value| {
+            v.is_null() || v.as_array().is_some_and(|a| a.len() == 2)
+        }),
     ] {
         let raw = fields[name]
             .as_str()
@@ -1082,7 +1086,12 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     }
     assert_eq!(
         fresh["fields"],
-        json!({ "label": "\"\"", "report_dir": "\"\"", "auto_report": "false" }),
+        json!({
+            "label": "\"\"",
+            "report_dir": "\"\"",
+            "auto_report": "false",
+            "editor_size": "null"
+        }),
         "fresh: fields"
     );
 
@@ -1104,6 +1113,7 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     state["fields"]["label"] = field(json!(label));
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
+    state["fields"]["editor_size"] = field(json!([900.0, 610.0]));
     a.load_state(&encode_state(&state))
         .expect("a state with every field set loads");
     let first = decode_state(&a.save_state());
@@ -1117,13 +1127,14 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "{id} saved as {v}, set to {plain}"
         );
     }
-    assert_eq!(first["params"]["role"], json!({ "string": "Master" }));
+    assert_eq!(first["params"]["role"], json!({ "f32": 1.0 }));
     assert_eq!(
         first["fields"],
         json!({
             "label": field(json!(label)),
             "report_dir": field(json!(dir)),
             "auto_report": field(json!(true)),
+            "editor_size": field(json!([900.0, 610.0])),
         }),
         "saved fields"
     );
@@ -1234,7 +1245,7 @@ fn bad_states_are_refused_or_clamped_and_audio_still_passes() {
             with(&|s| {
                 s["params"]["window_low_db"] = json!({ "string": "loud" });
                 s["params"]["window_high_db"] = json!({ "bool": true });
-                s["params"]["role"] = json!({ "f32": 1.0 });
+                s["params"]["role"] = json!({ "bool": true });
                 s["fields"]["label"] = json!("42");
                 s["fields"]["report_dir"] = json!("{]");
                 s["fields"]["auto_report"] = json!("\"yes\"");
@@ -1296,11 +1307,11 @@ fn bad_states_are_refused_or_clamped_and_audio_still_passes() {
         }
         // The role the host reads is the role the plugin saves (and runs as).
         let role = plugin.param_value(clap_param_id("role"));
-        let saved_role = if role == 0.0 { "Stem" } else { "Master" };
-        assert_eq!(
-            after["params"]["role"],
-            json!({ "string": saved_role }),
-            "{what}: the host reads role {role}, the state says otherwise"
+        let saved_role = after["params"]["role"]["f32"].as_f64();
+        assert!(
+            saved_role.is_some_and(|r| (r - role).abs() < 1e-6),
+            "{what}: the host reads role {role}, the state says {}",
+            after["params"]["role"]
         );
         if *what == "unknown parameters and fields" {
             assert!(loaded.is_ok(), "{what}: refused");

@@ -12,12 +12,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::audio::*;
 use common::clap_host::*;
 use common::state::configure_master;
 use stemcheck::report::{Report, Severity, Verdict};
 
 const PLUGIN_ID: &str = "com.stemcheck.stemcheck";
-const RATE: f64 = 48_000.0;
 const MAX_FRAMES: u32 = 512;
 /// Each pass: 5 s of audio.
 const FRAMES: usize = 240_000;
@@ -35,138 +35,6 @@ const NAMES: [&str; 8] = [
     "07_Perc",
     "08_Vox",
 ];
-
-type Stereo = [Vec<f32>; 2];
-
-/// A deterministic xorshift generator.
-struct Rng(u32);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        self.0 as f32 / u32::MAX as f32
-    }
-}
-
-/// A stem that sounds like a part: decaying notes (harmonic, or noise bursts for percussion)
-/// at varying velocities and pitches, panned, peaking at `peak_db`.
-fn part(seed: u32, percussive: bool, peak_db: f32) -> Stereo {
-    let mut rng = Rng(seed.wrapping_mul(2_654_435_761) | 1);
-    let mut out = [vec![0.0f32; FRAMES], vec![0.0f32; FRAMES]];
-    let pan = 0.3 + 0.4 * rng.next();
-    let step = 6_000 + (rng.next() * 12_000.0) as usize;
-    let mut at = (rng.next() * 3_000.0) as usize;
-    while at < FRAMES {
-        let velocity = 0.2 + 0.8 * rng.next();
-        let freq = 55.0 * 2f32.powf(rng.next() * 4.0);
-        let decay = 1.0 / (RATE as f32 * (0.05 + 0.3 * rng.next()));
-        for k in 0..(FRAMES - at).min(step * 2) {
-            let env = velocity * (-(k as f32) * decay).exp();
-            let t = k as f32 / RATE as f32;
-            let v = if percussive {
-                env * (rng.next() - 0.5)
-            } else {
-                let w = std::f32::consts::TAU * freq * t;
-                env * (w.sin() + 0.5 * (2.0 * w).sin() + 0.25 * (3.0 * w).sin())
-            };
-            out[0][at + k] += v * (1.0 - pan);
-            out[1][at + k] += v * pan;
-        }
-        at += step;
-    }
-    let peak = out.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
-    let gain = 10f32.powf(peak_db / 20.0) / peak;
-    out.iter_mut().flatten().for_each(|v| *v *= gain);
-    out
-}
-
-/// A look-ahead brickwall limiter, stereo-linked: drives `x` by `drive_db` and holds every
-/// sample at or below `ceiling` (linear), recovering in about 50 ms.
-fn limit(x: &Stereo, drive_db: f32, ceiling: f32) -> Stereo {
-    let drive = 10f32.powf(drive_db / 20.0);
-    let n = x[0].len();
-    let need: Vec<f32> = (0..n)
-        .map(|i| {
-            let peak = x[0][i].abs().max(x[1][i].abs()) * drive;
-            if peak > ceiling {
-                ceiling / peak
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let look = 48;
-    let release = 1.0 / (0.05 * RATE as f32);
-    let mut g = 1.0f32;
-    let mut out = [vec![0.0; n], vec![0.0; n]];
-    for i in 0..n {
-        let ahead = need[i..(i + look).min(n)]
-            .iter()
-            .fold(1.0f32, |m, &v| m.min(v));
-        g = (g + (1.0 - g) * release).min(ahead);
-        for ch in 0..2 {
-            out[ch][i] = x[ch][i] * drive * g;
-        }
-    }
-    out
-}
-
-fn peak(x: &Stereo) -> f32 {
-    x.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()))
-}
-
-/// The stems of the session, scaled together so that their sum peaks at −5 dBFS (in the
-/// −6…−3 dBFS window) while each stays below the window.
-fn stems() -> Vec<Stereo> {
-    let mut stems: Vec<Stereo> = (0..8)
-        .map(|i| part(i as u32 + 1, i == 0 || i == 6, -16.0 + (i % 4) as f32 * 1.5))
-        .collect();
-    let gain = 10f32.powf(-5.0 / 20.0) / peak(&mix(&stems, &[UNITY; 8], None));
-    stems
-        .iter_mut()
-        .flatten()
-        .flatten()
-        .for_each(|v| *v *= gain);
-    stems
-}
-
-/// How each stem reaches the master.
-#[derive(Clone, Copy)]
-struct Route {
-    gain: f32,
-    delay: i64,
-}
-
-const UNITY: Route = Route {
-    gain: 1.0,
-    delay: 0,
-};
-
-/// The master's input: every stem through its route, plus `extra`, summed in f32 in stem
-/// order as a mixer adds.
-fn mix(stems: &[Stereo], routes: &[Route], extra: Option<&Stereo>) -> Stereo {
-    let mut out = [vec![0.0f32; FRAMES], vec![0.0f32; FRAMES]];
-    for (s, r) in stems.iter().zip(routes) {
-        for (o, src) in out.iter_mut().zip(s) {
-            for (i, v) in o.iter_mut().enumerate() {
-                let j = i as i64 - r.delay;
-                if (0..FRAMES as i64).contains(&j) {
-                    *v += src[j as usize] * r.gain;
-                }
-            }
-        }
-    }
-    if let Some(e) = extra {
-        for (o, src) in out.iter_mut().zip(e) {
-            for (v, &x) in o.iter_mut().zip(src) {
-                *v += x;
-            }
-        }
-    }
-    out
-}
 
 struct Session {
     stems: Vec<PluginInstance>,
@@ -369,7 +237,7 @@ fn assert_clean(what: &str, r: &Report) {
 #[test]
 fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
     let mut session = Session::new();
-    let stems = stems();
+    let stems = stems(8, FRAMES);
     let unity = vec![UNITY; 8];
     let clean = mix(&stems, &unity, None);
     let master_peak_db = 20.0 * peak(&clean).log10();
@@ -449,7 +317,7 @@ fn the_master_checks_the_stems_against_the_mix_through_a_real_host() {
     assert_eq!(r.findings.iter().filter(|f| f.id == "sum.gain").count(), 1);
 
     // A track routed straight to the master, 10 dB below it.
-    let extra = part(99, false, -20.0);
+    let extra = part(99, false, -20.0, FRAMES);
     let with_extra = mix(&stems, &unity, Some(&extra));
     let energy = |x: &Stereo| {
         x.iter()

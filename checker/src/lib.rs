@@ -4,13 +4,22 @@
 //! check give the same figures and the same finding ids.
 
 pub mod assemble;
+pub mod bext;
+pub mod codec_stream;
 pub mod collect;
 pub mod demo;
+pub mod mix_detect;
+pub mod mix_note;
 pub mod options;
+pub mod pcm;
 pub mod problem;
+pub mod rf64;
 pub mod run;
 pub mod scan;
 pub mod sniff;
 pub mod source;
 pub mod stats;
 pub mod terminal;
+pub mod wav_stream;
+pub mod wave64;
+pub mod zip_source;

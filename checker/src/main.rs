@@ -29,21 +29,18 @@ fn main() -> ExitCode {
             check(&args, color, &mut out, &mut err)
         }
         Command::Demo(demo) => {
-            let mix = match write_demo(&demo.folder) {
-                Ok(mix) => mix,
-                Err(why) => {
-                    let _ = writeln!(err, "stemcheck: {why}");
-                    return ExitCode::from(EXIT_UNWRITABLE);
-                }
-            };
+            if let Err(why) = write_demo(&demo.folder) {
+                let _ = writeln!(err, "stemcheck: {why}");
+                return ExitCode::from(EXIT_UNWRITABLE);
+            }
             let _ = writeln!(
                 out,
-                "Wrote 4 stems and Mix.wav to {}. Checking them:\n  stemcheck check {} --mix {}\n",
+                "Wrote 4 stems and Mix.wav to {}. Checking them (the mix is found among \
+                 them):\n  stemcheck check {}\n",
                 demo.folder.display(),
                 demo.folder.display(),
-                mix.display()
             );
-            let args = CheckArgs::demo(demo.folder.clone(), mix);
+            let args = CheckArgs::demo(demo.folder.clone());
             check(&args, use_color(demo.color), &mut out, &mut err)
         }
     };

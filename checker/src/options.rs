@@ -39,10 +39,12 @@ pub enum ColorChoice {
 /// `stemcheck check`.
 #[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
-    /// Stem files, or folders holding them (their WAV, AIFF and FLAC files are read).
+    /// Stem files, folders holding them, or zip archives of them (their WAV, RF64, BW64,
+    /// Wave64, AIFF and FLAC files are read).
     #[arg(required = true, value_name = "FOLDER_OR_FILES")]
     pub inputs: Vec<PathBuf>,
-    /// The reference mix: the stems are summed and compared with it (null test).
+    /// The reference mix: the stems are summed and compared with it (null test). Without it,
+    /// the file that equals the sum of the others is taken as the mix.
     #[arg(long, value_name = "FILE")]
     pub mix: Option<PathBuf>,
     /// Write the report as JSON (schema stemcheck.report/1) to this file.
@@ -152,15 +154,10 @@ impl CheckArgs {
 }
 
 impl CheckArgs {
-    /// The demo's check: `folder` against `mix`, every threshold at its default.
-    pub fn demo(folder: PathBuf, mix: PathBuf) -> Self {
-        let args = [
-            "stemcheck".into(),
-            "check".into(),
-            folder.into_os_string(),
-            "--mix".into(),
-            mix.into_os_string(),
-        ];
+    /// The demo's check: `folder`, its mix found among its files, every threshold at its
+    /// default.
+    pub fn demo(folder: PathBuf) -> Self {
+        let args = ["stemcheck".into(), "check".into(), folder.into_os_string()];
         match Cli::try_parse_from(args).map(|c| c.command) {
             Ok(Command::Check(check)) => check,
             other => unreachable!("the demo's command line parses: {other:?}"),

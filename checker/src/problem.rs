@@ -30,3 +30,17 @@ impl fmt::Display for InputProblem {
 }
 
 impl std::error::Error for InputProblem {}
+
+/// An error from a byte stream whose text is already a clause about the file (an archive's
+/// entry that inflates past its size, or fails its checksum): passed on as it is, inside an
+/// `io::Error`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamProblem(pub String);
+
+impl fmt::Display for StreamProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StreamProblem {}

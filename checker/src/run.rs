@@ -10,10 +10,11 @@ use stemcheck_engine::dsp::bus_meter::MeterSettings;
 use stemcheck_engine::report::{build_report, render_markdown, Report, Verdict};
 
 use crate::assemble::report_input;
-use crate::collect::{stem_files, stem_names};
+use crate::collect::{file_stem, stem_files, stem_names};
+use crate::mix_detect::named_like_mix;
 use crate::options::CheckArgs;
 use crate::problem::InputProblem;
-use crate::scan::{scan, session_rate};
+use crate::scan::{scan, session_rate, PassSettings};
 use crate::source::Source;
 use crate::terminal::render;
 
@@ -51,7 +52,7 @@ pub fn check(args: &CheckArgs, color: bool, out: &mut dyn Write, err: &mut dyn W
             return EXIT_USAGE;
         }
     };
-    let (mut stems, mut mix) = match open_all(args) {
+    let (mut files, given_mix) = match open_all(args) {
         Ok(opened) => opened,
         Err(problems) => {
             for p in &problems {
@@ -66,25 +67,22 @@ pub fn check(args: &CheckArgs, color: bool, out: &mut dyn Write, err: &mut dyn W
             return EXIT_UNUSABLE;
         }
     };
-    let names = stem_names(
-        &stems
-            .iter()
-            .map(|s| s.info.path.clone())
-            .collect::<Vec<_>>(),
-    );
-    let session_hz = session_rate(&stems, mix.as_ref());
-    let bar = progress_bar(&stems, mix.as_ref(), session_hz, args.quiet);
-    let meter = MeterSettings {
-        tp_ceiling_db: thresholds.tp_ceiling_db,
+    let session_hz = session_rate(&files, given_mix);
+    let by_name: Vec<bool> = files
+        .iter()
+        .map(|s| named_like_mix(&file_stem(&s.info.path)))
+        .collect();
+    let bar = progress_bar(&files, session_hz, args.quiet);
+    let pass = PassSettings {
+        meter: MeterSettings {
+            tp_ceiling_db: thresholds.tp_ceiling_db,
+        },
+        silence_dbfs: settings.silence_dbfs,
+        null_tolerance_db: thresholds.null_tolerance_db,
     };
-    let result = scan(
-        &mut stems,
-        mix.as_mut(),
-        session_hz,
-        meter,
-        settings.silence_dbfs,
-        &|n| bar.inc(n),
-    );
+    let result = scan(&mut files, given_mix, &by_name, session_hz, &pass, &|n| {
+        bar.inc(n)
+    });
     bar.finish_and_clear();
     let scan = match result {
         Ok(scan) => scan,
@@ -94,7 +92,14 @@ pub fn check(args: &CheckArgs, color: bool, out: &mut dyn Write, err: &mut dyn W
             return EXIT_UNUSABLE;
         }
     };
-    let input = report_input(&scan, &stems, &names, mix.as_ref(), thresholds, settings);
+    let names = stem_names(
+        &scan
+            .stem_files
+            .iter()
+            .map(|&i| files[i].info.path.clone())
+            .collect::<Vec<_>>(),
+    );
+    let input = report_input(&scan, &files, &names, thresholds, settings);
     let report = build_report(&input);
     let mut status = exit_status(report.verdict);
     if let Err(why) = write_outputs(args, &report) {
@@ -109,9 +114,9 @@ pub fn check(args: &CheckArgs, color: bool, out: &mut dyn Write, err: &mut dyn W
     status
 }
 
-/// Opens the mix and every stem, collecting every problem rather than stopping at the first,
-/// so one run names all the files to fix.
-fn open_all(args: &CheckArgs) -> Result<(Vec<Source>, Option<Source>), Vec<InputProblem>> {
+/// Opens every file and the mix given (last, its index returned), collecting every problem
+/// rather than stopping at the first, so one run names all the files to fix.
+fn open_all(args: &CheckArgs) -> Result<(Vec<Source>, Option<usize>), Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mix = args.mix.as_deref().and_then(|m| match Source::open(m) {
         Ok(s) => Some(s),
@@ -120,31 +125,33 @@ fn open_all(args: &CheckArgs) -> Result<(Vec<Source>, Option<Source>), Vec<Input
             None
         }
     });
-    let files = stem_files(&args.inputs, args.mix.as_deref()).map_err(|p| {
+    let inputs = stem_files(&args.inputs, args.mix.as_deref()).map_err(|p| {
         let mut all = problems.clone();
-        all.push(p);
+        all.extend(p);
         all
     })?;
-    let mut stems = Vec::new();
-    for f in &files {
-        match Source::open(f) {
-            Ok(s) => stems.push(s),
+    let mut files = Vec::new();
+    for input in &inputs {
+        match input.open() {
+            Ok(s) => files.push(s),
             Err(p) => problems.push(p),
         }
     }
-    if problems.is_empty() {
-        Ok((stems, mix))
-    } else {
-        Err(problems)
+    if !problems.is_empty() {
+        return Err(problems);
     }
+    let given = mix.map(|m| {
+        files.push(m);
+        files.len() - 1
+    });
+    Ok((files, given))
 }
 
 /// A progress bar over the session's length, drawn on standard error when it is a terminal
 /// and the files are long enough to wait for.
-fn progress_bar(stems: &[Source], mix: Option<&Source>, hz: u32, quiet: bool) -> ProgressBar {
-    let frames = stems
+fn progress_bar(files: &[Source], hz: u32, quiet: bool) -> ProgressBar {
+    let frames = files
         .iter()
-        .chain(mix)
         .filter(|s| s.info.sample_rate == hz)
         .filter_map(|s| s.info.frames)
         .max()

@@ -80,6 +80,7 @@ impl FileStats {
             last_signal: self.last_signal,
             digest: self.first_signal.map(|_| self.digest.finish()),
             dual_mono: info.channels == 2 && !self.channels_differ && self.first_signal.is_some(),
+            time_reference: info.time_reference,
         }
     }
 }

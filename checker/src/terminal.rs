@@ -122,12 +122,19 @@ pub fn render(report: &Report, color: bool) -> String {
         if report.stems.len() == 1 { "" } else { "s" },
         mix.map_or(", no mix".into(), |m| format!(", mix {}", m.file)),
     ));
+    if let Some(line) = crate::mix_note::mix_line(report) {
+        out.push(line);
+    }
     out.push(String::new());
 
-    let header = [
+    let mut header = vec![
         "name", "format", "peak", "true pk", "window", "limiter", "gain dB", "offset", "pre-roll",
         "tail",
     ];
+    let starts = crate::mix_note::has_bwf_starts(report);
+    if starts {
+        header.push("BWF start");
+    }
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &report.stems {
         let file = files.and_then(|f| f.stems.iter().find(|f| f.name == s.name));
@@ -143,6 +150,11 @@ pub fn render(report: &Report, color: bool) -> String {
             secs(file.and_then(|f| f.leading_silence_s)),
             secs(file.and_then(|f| f.tail_s)),
         ]);
+        if starts {
+            rows.last_mut()
+                .expect("a row")
+                .push(crate::mix_note::bwf_start(file));
+        }
     }
     let m = &report.master;
     rows.push(vec![
@@ -161,6 +173,11 @@ pub fn render(report: &Report, color: bool) -> String {
         secs(mix.and_then(|f| f.leading_silence_s)),
         secs(mix.and_then(|f| f.tail_s)),
     ]);
+    if starts {
+        rows.last_mut()
+            .expect("a row")
+            .push(crate::mix_note::bwf_start(mix));
+    }
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()

@@ -35,7 +35,7 @@ pub struct SumFigures {
     /// Frames (per channel) that entered the figures.
     pub compared_frames: u64,
     /// Frames skipped: a stem missing or non-finite there, or before the first pushed frame
-    /// for a late stem.
+    /// for a late stem (the frames a jump inserts are not frames of the pass and not counted).
     pub skipped_frames: u64,
     /// One entry per stem, in the order given to [`SumCheck::new`](super::SumCheck::new).
     pub stems: Vec<StemFit>,

@@ -9,6 +9,7 @@
 
 mod align;
 pub mod config;
+pub mod coverage;
 pub mod dynamics;
 pub mod figures;
 mod history;
@@ -21,6 +22,7 @@ mod solve;
 pub mod sum_check;
 
 pub use config::SumCheckConfig;
+pub use coverage::{Coverage, HostRender, RenderMode, Unchecked};
 pub use dynamics::{DynamicsDetector, DynamicsFeatures, DynamicsResult, DynamicsVerdict};
 pub use figures::{StemFit, SumFigures};
 pub use master_processing::{MasterProcessing, MasterProcessingFeatures, MasterProcessingResult};

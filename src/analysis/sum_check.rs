@@ -56,6 +56,9 @@ pub struct SumCheck {
     cursor: u64,
     compared: u64,
     skipped: u64,
+    /// Frames inserted at jumps, not yet consumed (not frames of the pass: never counted as
+    /// skipped), oldest first.
+    gaps: Gaps,
     ok: Vec<bool>,
     read: Vec<f32>,
     x: Vec<f64>,
@@ -87,6 +90,7 @@ impl SumCheck {
             cursor: 0,
             compared: 0,
             skipped: 0,
+            gaps: Gaps::default(),
             ok: vec![false; layout.block],
             read: vec![0.0; layout.block],
             x: vec![0.0; n * layout.block],
@@ -156,6 +160,8 @@ impl SumCheck {
     /// are inserted so that no frame is compared with audio from the other side of the jump.
     /// Offsets already found are kept.
     pub fn discontinuity(&mut self) {
+        let start = self.history.end();
+        self.gaps.push(start, start + self.layout.max_lag as u64);
         let mut left = self.layout.max_lag;
         while left > 0 {
             let len = left.min(self.layout.piece);
@@ -195,6 +201,7 @@ impl SumCheck {
         self.cursor = 0;
         self.compared = 0;
         self.skipped = 0;
+        self.gaps = Gaps::default();
         self.processing.reset();
     }
 
@@ -310,8 +317,9 @@ impl SumCheck {
             self.history.and_stem_ok(i, from - read_lag(s, p), ok);
         }
         let used = ok.iter().filter(|&&o| o).count();
+        let gap = self.gaps.take(from as u64, len as u64);
         self.compared += used as u64;
-        self.skipped += (len - used) as u64;
+        self.skipped += (len - used) as u64 - gap;
         if used == 0 {
             return;
         }
@@ -399,6 +407,41 @@ fn checked<'a, 'b: 'a>(
         .copied()
         .flatten()
         .filter(|c| c.len() == channels && c.iter().all(|s| s.len() >= n))
+}
+
+/// The gap frames inserted at jumps that are not consumed yet, as frame ranges. Fixed size:
+/// more jumps than it holds within one trailing window merge into the newest range.
+#[derive(Clone, Copy, Debug, Default)]
+struct Gaps {
+    ranges: [(u64, u64); 8],
+    len: usize,
+}
+
+impl Gaps {
+    fn push(&mut self, start: u64, end: u64) {
+        if self.len == self.ranges.len() {
+            self.ranges[self.len - 1].1 = end;
+        } else {
+            self.ranges[self.len] = (start, end);
+            self.len += 1;
+        }
+    }
+
+    /// How many frames of `[from, from + len)` are gap frames; forgets ranges consumed.
+    fn take(&mut self, from: u64, len: u64) -> u64 {
+        let to = from + len;
+        let mut n = 0;
+        for &(a, b) in &self.ranges[..self.len] {
+            n += b.min(to).saturating_sub(a.max(from));
+        }
+        let done = self.ranges[..self.len]
+            .iter()
+            .take_while(|&&(_, b)| b <= to)
+            .count();
+        self.ranges.copy_within(done..self.len, 0);
+        self.len -= done;
+        n
+    }
 }
 
 #[cfg(test)]

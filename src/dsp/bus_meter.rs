@@ -7,10 +7,15 @@ use super::events::EventLog;
 use super::level::from_db;
 use super::loudness::{LoudnessMeter, LoudnessReadings};
 use super::pass::{PassRange, PassTracker, TransportState};
+
+/// A restart at most this long before where the pass stopped continues it (see
+/// [`BusMeter::set_resume_tolerance`]): DAWs restart playback a block, or their latency, early.
+pub const RESUME_TOLERANCE_SECONDS: f64 = 0.25;
 use super::snapshot::{
     EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, FLAG_PASS_JUMPED, FLAG_PLAYING,
     MAX_CHANNELS, NO_POSITION,
 };
+use super::timeline::{PassTimeline, EVENT_CLIP, EVENT_FLAT_TOP, EVENT_NAN_INF, EVENT_OVER};
 
 /// Fall rate of the moving bars, dB per second (IEC 60268-18 peak meters: 20 dB in 1.7 s).
 pub const DISPLAY_FALL_DB_PER_SECOND: f32 = 11.8;
@@ -44,6 +49,10 @@ pub struct BusMeter {
     position: Option<i64>,
     playing: bool,
     blocks: u64,
+    timeline: PassTimeline,
+    /// The host restarted the stream ([`BusMeter::stream_restarted`]): the filter history is
+    /// dropped if the next played block does not continue the pass.
+    fresh_stream: bool,
 }
 
 impl BusMeter {
@@ -56,11 +65,15 @@ impl BusMeter {
             channels: (0..channels).map(|_| ChannelMeter::new(ceiling)).collect(),
             correlation: Correlation::default(),
             loudness: LoudnessMeter::new(sample_rate),
-            pass: PassTracker::default(),
+            pass: PassTracker::with_resume_tolerance(
+                (f64::from(sample_rate) * RESUME_TOLERANCE_SECONDS) as usize,
+            ),
             settings,
             position: None,
             playing: false,
             blocks: 0,
+            timeline: PassTimeline::new(),
+            fresh_stream: false,
         }
     }
 
@@ -85,10 +98,26 @@ impl BusMeter {
         }
     }
 
+    /// A restart up to `frames` before where the pass stopped continues the pass (default
+    /// [`RESUME_TOLERANCE_SECONDS`]); the plugin raises it to one host block when that is
+    /// longer.
+    pub fn set_resume_tolerance(&mut self, frames: usize) {
+        self.pass.set_resume_tolerance(frames);
+    }
+
+    /// The host restarted its audio stream (a `reset`, or a deactivation and activation with
+    /// the same layout): the readings and the pass are kept, so a pass survives what DAWs do
+    /// around playback. If the next played block continues the pass, the filters continue
+    /// too; if it starts a new pass, their history is dropped with the readings.
+    pub fn stream_restarted(&mut self) {
+        self.fresh_stream = true;
+    }
+
     /// Clears every reading and the pass (the reset button).
     pub fn reset(&mut self) {
         self.clear_readings();
         self.pass.clear();
+        self.timeline.clear();
     }
 
     /// Clears readings and filter history: the next block starts a new stream.
@@ -97,6 +126,7 @@ impl BusMeter {
         self.correlation = Correlation::default();
         self.loudness.restart();
         self.pass.clear();
+        self.timeline.clear();
     }
 
     /// Clears the channels' readings (keeping their filter history), the correlation and the
@@ -112,29 +142,65 @@ impl BusMeter {
     /// again from a position the pass already covered.
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C], transport: TransportState) {
         let len = block.first().map_or(0, |c| c.as_ref().len());
-        if self.pass.on_block(transport, len) {
+        let start = self.pass.on_block(transport, len);
+        if start.new_pass {
             // The tracker has already started the new range itself.
+            if self.fresh_stream {
+                self.channels.iter_mut().for_each(ChannelMeter::restart);
+                self.loudness.restart();
+            }
             self.clear_readings();
+            self.timeline.clear();
+        }
+        let before = self.event_counts();
+        if transport.playing {
+            self.fresh_stream = false;
         }
         let decay = (-DISPLAY_FALL_DB_PER_SECOND * len as f32 / self.sample_rate / 20.0
             * std::f32::consts::LN_10)
             .exp();
-        for (meter, samples) in self.channels.iter_mut().zip(block) {
-            let start = meter_start_offset(transport, meter);
-            meter.process(samples.as_ref(), start, decay);
+        // A replayed head was metered before: the filters go on from where the pass stopped.
+        let skip = start.replayed;
+        let fresh = TransportState {
+            playing: transport.playing,
+            pos_samples: transport.pos_samples.map(|p| p + skip as i64),
+        };
+        if skip < len {
+            for (meter, samples) in self.channels.iter_mut().zip(block) {
+                let offset = meter_start_offset(fresh, meter);
+                meter.process(&samples.as_ref()[skip..], offset, decay);
+            }
+            if let [left, right, ..] = block {
+                self.correlation.add(
+                    &left.as_ref()[skip..],
+                    &right.as_ref()[skip..],
+                    (len - skip) as f64 / self.sample_rate as f64,
+                );
+            }
+            let mut planes: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            for (plane, samples) in planes.iter_mut().zip(block) {
+                *plane = &samples.as_ref()[skip..];
+            }
+            self.loudness
+                .process(&planes[..block.len().min(self.channels.len())]);
         }
-        let mut planes: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
-        for (plane, samples) in planes.iter_mut().zip(block) {
-            *plane = samples.as_ref();
-        }
-        self.loudness
-            .process(&planes[..block.len().min(self.channels.len())]);
-        if let [left, right, ..] = block {
-            self.correlation.add(
-                left.as_ref(),
-                right.as_ref(),
-                len as f64 / self.sample_rate as f64,
-            );
+        if let (true, Some(pos)) = (transport.playing, transport.pos_samples) {
+            let after = self.event_counts();
+            let level = self
+                .channels
+                .iter()
+                .map(ChannelMeter::last_block_peak)
+                .fold(0.0, f32::max);
+            let mut events = 0;
+            for (bit, (b, a)) in [EVENT_CLIP, EVENT_OVER, EVENT_FLAT_TOP, EVENT_NAN_INF]
+                .into_iter()
+                .zip(before.into_iter().zip(after))
+            {
+                if a != b {
+                    events |= bit;
+                }
+            }
+            self.timeline.record(pos, len, level, events);
         }
         self.playing = transport.playing;
         self.position =
@@ -142,6 +208,29 @@ impl BusMeter {
                 .pos_samples
                 .map(|p| if transport.playing { p + len as i64 } else { p });
         self.blocks += 1;
+    }
+
+    /// Clip, over, flat-top and NaN/Inf counts over the channels (to see which a block added).
+    fn event_counts(&self) -> [u64; 4] {
+        let mut n = [0; 4];
+        for c in &self.channels {
+            let r = c.readings();
+            n[0] += r.clips.count;
+            n[1] += r.true_peak_overs.count;
+            n[2] += r.flat_tops.count;
+            n[3] += r.non_finite;
+        }
+        n
+    }
+
+    /// The pass's timeline.
+    pub fn timeline(&self) -> &PassTimeline {
+        &self.timeline
+    }
+
+    /// The pass's timeline, to take what changed for a copy.
+    pub fn timeline_mut(&mut self) -> &mut PassTimeline {
+        &mut self.timeline
     }
 
     /// The readings of channel `c`.

@@ -92,6 +92,8 @@ pub struct ChannelMeter {
     non_finite: u64,
     sum: f64,
     count: u64,
+    /// Loudest peak of the latest block (2x-oversampled and sample peak), for the timeline.
+    last_block_peak: f32,
 }
 
 impl ChannelMeter {
@@ -113,6 +115,7 @@ impl ChannelMeter {
             non_finite: 0,
             sum: 0.0,
             count: 0,
+            last_block_peak: 0.0,
         }
     }
 
@@ -146,6 +149,11 @@ impl ChannelMeter {
         self.detector.clear();
     }
 
+    /// Loudest peak of the latest block, linear.
+    pub fn last_block_peak(&self) -> f32 {
+        self.last_block_peak
+    }
+
     /// Index of the next sample this channel will see (counted since the last restart).
     pub fn next_index(&self) -> i64 {
         self.detector.next_index()
@@ -170,6 +178,7 @@ impl ChannelMeter {
         self.tp.pos_offset = pos_offset;
         self.detector.process(x, &mut self.tp);
         let coarse = self.detector.take_coarse_max();
+        self.last_block_peak = coarse.max(block_max);
         self.sample_peak_display = (self.sample_peak_display * decay).max(block_max);
         self.true_peak_display = (self.true_peak_display * decay).max(coarse).max(block_max);
     }

@@ -54,6 +54,13 @@ pub const FLAG_PLAYING: u32 = 1;
 pub const FLAG_PASS_JUMPED: u32 = 2;
 /// Flag bit: the correlation fields hold a value.
 pub const FLAG_HAS_CORRELATION: u32 = 4;
+/// Flag bit: the instance is not metering (its sample rate is outside the metered range, or
+/// the meters stopped after an internal error); audio passes through untouched and every
+/// reading stays empty.
+pub const FLAG_UNMETERED: u32 = 8;
+/// Flag bit: the host bypasses the instance; audio passes through untouched and the readings
+/// hold what was measured before the bypass.
+pub const FLAG_BYPASSED: u32 = 16;
 
 /// [`LoudnessSnapshot::valid`] bit: `momentary_lufs` holds a reading.
 pub const LOUDNESS_MOMENTARY: u32 = 1;
@@ -241,6 +248,21 @@ impl MeterSnapshot {
     /// Whether the bus has been silent since reset (sample peak below −100 dBFS).
     pub fn is_silent(&self) -> bool {
         self.max_sample_peak() < SILENCE_LINEAR
+    }
+
+    /// Whether the instance is not metering at all ([`FLAG_UNMETERED`]).
+    pub fn is_unmetered(&self) -> bool {
+        self.flags & FLAG_UNMETERED != 0
+    }
+
+    /// Whether the host bypasses the instance ([`FLAG_BYPASSED`]).
+    pub fn is_bypassed(&self) -> bool {
+        self.flags & FLAG_BYPASSED != 0
+    }
+
+    /// Whether the meters measured the latest block (neither unmetered nor bypassed).
+    pub fn is_metering(&self) -> bool {
+        self.flags & (FLAG_UNMETERED | FLAG_BYPASSED) == 0
     }
 
     /// Stereo correlation over the pass, if measured.

@@ -1,27 +1,32 @@
 //! The nice-plug plugin: wires the framework-free meters to the host.
 
+pub mod activation;
+pub mod bulletin;
 pub mod editor;
-pub mod master_panel;
 pub mod overview;
 pub mod params;
 pub mod readout;
+pub mod render;
 pub mod report_worker;
 pub mod shared;
+pub mod stream;
+pub mod timeline_share;
+pub mod x11_window;
 
-use crate::dsp::bus_meter::{BusMeter, MeterSettings};
+use crate::dsp::bus_meter::MeterSettings;
 use crate::dsp::pass::TransportState;
-use crate::registry::{AudioTap, SlotReading, TapWriter};
+use crate::dsp::snapshot::MeterSnapshot;
+use crate::registry::{Role, SlotReading};
+use activation::{contain, Heartbeat, MeterState};
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
 use params::StemcheckParams;
 use report_worker::ReportWorker;
 use shared::Shared;
 use std::sync::Arc;
+use stream::{Stream, StreamConfig};
 
-/// Lowest sample rate the plugin activates at.
-pub const MIN_SAMPLE_RATE: f32 = 8_000.0;
-/// Highest sample rate the plugin activates at.
-pub const MAX_SAMPLE_RATE: f32 = 768_000.0;
+pub use crate::dsp::rates::{MAX_METERED_RATE, MIN_METERED_RATE};
 
 /// One Stemcheck instance: meters its bus and passes the audio through untouched.
 pub struct Stemcheck {
@@ -29,15 +34,21 @@ pub struct Stemcheck {
     shared: Arc<Shared>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-    /// Created in `activate` (allocation is allowed there), used in `process`.
-    meter: Option<BusMeter>,
+    /// The meter and the audio tap's writer, made in `activate` (kept across activations at
+    /// the same rate and layout), used in `process`.
+    stream: Stream,
     /// Whether the transport played during the previous block (to see a pass end).
     was_playing: bool,
-    /// Writes this instance's audio into its tap while the transport plays (made in
-    /// `activate`).
-    tap: Option<TapWriter>,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
+    /// Counts published blocks in every state (metering, bypassed, unmetered).
+    heartbeat: Heartbeat,
+    /// What an unmetered instance publishes (made in `activate`).
+    blank: MeterSnapshot,
+    /// The meters panicked during a block: they stay off until the next activation.
+    faulted: bool,
+    /// What of the pass timeline the audio thread has published.
+    timeline_writer: timeline_share::TimelineWriter,
 }
 
 impl Default for Stemcheck {
@@ -47,10 +58,13 @@ impl Default for Stemcheck {
             shared: Arc::new(Shared::default()),
             editor_state: editor::default_state(),
             repaint: RepaintNotifier::new(),
-            meter: None,
+            stream: Stream::default(),
             was_playing: false,
-            tap: None,
             report_worker: None,
+            heartbeat: Heartbeat::default(),
+            blank: MeterSnapshot::default(),
+            faulted: false,
+            timeline_writer: timeline_share::TimelineWriter::default(),
         }
     }
 }
@@ -118,29 +132,95 @@ impl Plugin for Stemcheck {
         &mut self,
         audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
-        _context: &mut impl ActivateContext<Self>,
+        context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let rate = buffer_config.sample_rate;
-        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
-            nice_error!(
-                "Stemcheck cannot meter at {rate} Hz: supported sample rates are \
-                 {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
-            );
-            return false;
+        let host = render::host_render(context.plugin_api(), buffer_config.process_mode);
+        self.shared.host_render.set(host);
+        // Never refuse (SPEC 2): a refused activation leaves nice-plug without buffers, and
+        // hosts that call `process` anyway (JUCE-based ones do) would crash in the wrapper.
+        if contain(|| self.prepare(audio_io_layout, buffer_config, host)).is_none() {
+            self.stream = Stream::default();
+            nice_error!("Stemcheck: activation failed inside; passing audio through unmetered");
         }
+        true
+    }
+
+    fn reset(&mut self) {
+        // The host restarts the stream (after a seek while stopped, around an export): the
+        // pass and its readings are kept; a new pass still starts afresh.
+        if contain(|| self.stream.restart()).is_none() {
+            self.faulted = true;
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let transport = context.transport();
+        let state = TransportState {
+            playing: transport.playing,
+            pos_samples: transport.pos_samples(),
+        };
+        if contain(|| self.run_block(buffer, state)).is_none() {
+            // Whatever the meters were doing is abandoned (not dropped: freeing is not for the
+            // audio thread); the audio is the host's input, with subnormals flushed.
+            self.faulted = true;
+            for channel in buffer.as_slice().iter_mut() {
+                flush_subnormals(channel);
+            }
+            let blank =
+                self.heartbeat
+                    .stamp(self.blank, MeterState::Unmetered, state, buffer.samples());
+            self.shared.snapshot.write(blank);
+            if let Some(slot) = &self.shared.slot {
+                slot.publish(&SlotReading::new(blank, self.params.role()));
+            }
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl Stemcheck {
+    /// Prepares an activation at any rate: meters within the metered rates, pass-through and
+    /// "not metering" outside them.
+    fn prepare(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        host: crate::analysis::coverage::HostRender,
+    ) {
+        let rate = buffer_config.sample_rate;
         let channels = audio_io_layout
             .main_input_channels
             .map_or(0, NonZeroU32::get) as usize;
-        if !(1..=2).contains(&channels) {
-            nice_error!("Stemcheck meters mono and stereo buses, not {channels} channels");
-            return false;
+        self.faulted = false;
+        self.was_playing = false;
+        self.blank = activation::blank_snapshot(rate, channels);
+        if activation::meters_at(rate, channels) {
+            let config = StreamConfig {
+                sample_rate: rate,
+                channels,
+                max_block: buffer_config.max_buffer_size,
+                host,
+            };
+            if let Some(tap) = self.stream.activate(config, self.settings()) {
+                // A new meter (new rate or layout): its timeline starts over, so publish all
+                // of it with its first block.
+                self.timeline_writer = timeline_share::TimelineWriter::default();
+                self.shared.set_tap(tap);
+            }
+        } else {
+            nice_warn!(
+                "Stemcheck does not meter {channels} channels at {rate} Hz (it meters mono and \
+                 stereo at {MIN_METERED_RATE} to {MAX_METERED_RATE} Hz): audio passes through \
+                 untouched"
+            );
+            self.stream = Stream::default();
+            self.shared.clear_tap();
         }
-        self.meter = Some(BusMeter::new(channels, rate, self.settings()));
-        // A new tap for every activation (the rate or the channels may have changed); a
-        // master still reading the old one keeps it until it lets go.
-        let tap = Arc::new(AudioTap::new(channels, rate));
-        self.shared.set_tap(tap.clone());
-        self.tap = Some(TapWriter::new(tap));
         self.shared.publish_name(&self.params.label());
         if self.report_worker.is_none() {
             match ReportWorker::spawn(self.shared.clone(), self.params.clone()) {
@@ -153,49 +233,52 @@ impl Plugin for Stemcheck {
                     ))),
             }
         }
-        true
     }
 
-    fn reset(&mut self) {
-        // The host restarts the stream (e.g. after a seek while stopped): drop filter history,
-        // keep nothing that belongs to the old stream.
-        if let Some(meter) = &mut self.meter {
-            meter.restart();
-        }
-    }
-
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
+    /// One block: meters it (or not, when bypassed or unmetered) and publishes the readings.
+    fn run_block(&mut self, buffer: &mut Buffer, state: TransportState) {
         let settings = self.settings();
-        let Some(meter) = &mut self.meter else {
-            return ProcessStatus::Normal;
-        };
-        if self.shared.take_reset_request() {
-            meter.reset();
-        }
-        meter.set_settings(settings);
-        let transport = context.transport();
-        let state = TransportState {
-            playing: transport.playing,
-            pos_samples: transport.pos_samples(),
-        };
-        let channels = buffer.as_slice();
-        meter.process(channels, state);
-        for channel in channels.iter_mut() {
+        let len = buffer.samples();
+        // In every state, metered or not: a subnormal sample leaves as zero (SPEC 2), so a
+        // bypassed or unmetered instance never hands the next plugin denormals to slow it.
+        for channel in buffer.as_slice().iter_mut() {
             flush_subnormals(channel);
         }
-        if let (Some(tap), true, Some(pos)) = (&mut self.tap, state.playing, state.pos_samples) {
-            let mut chans: [&[f32]; 2] = [&[], &[]];
-            for (dst, src) in chans.iter_mut().zip(channels.iter()) {
-                *dst = src;
-            }
-            tap.write(pos, &chans[..channels.len().min(2)]);
+        if self.params.role() == Role::Master {
+            self.stream.hold_own_tap();
         }
-        let snapshot = meter.snapshot();
+        let meter_state = match &self.stream.meter {
+            Some(_) if self.faulted => MeterState::Unmetered,
+            Some(_) if self.params.bypassed() => MeterState::Bypassed,
+            Some(_) => MeterState::Metering,
+            None => MeterState::Unmetered,
+        };
+        let snapshot = match &mut self.stream.meter {
+            Some(meter) if meter_state != MeterState::Unmetered => {
+                if self.shared.take_reset_request() {
+                    meter.reset();
+                }
+                meter.set_settings(settings);
+                if meter_state == MeterState::Metering {
+                    let channels = buffer.as_slice();
+                    meter.process(channels, state);
+                    if let (Some(tap), true, Some(pos)) =
+                        (&mut self.stream.tap, state.playing, state.pos_samples)
+                    {
+                        let mut chans: [&[f32]; 2] = [&[], &[]];
+                        for (dst, src) in chans.iter_mut().zip(channels.iter()) {
+                            *dst = src;
+                        }
+                        tap.write(pos, &chans[..channels.len().min(2)]);
+                    }
+                    self.timeline_writer
+                        .publish(&self.shared.timeline, meter.timeline_mut());
+                }
+                meter.snapshot()
+            }
+            _ => self.blank,
+        };
+        let snapshot = self.heartbeat.stamp(snapshot, meter_state, state, len);
         self.shared.snapshot.write(snapshot);
         if let Some(slot) = &self.shared.slot {
             slot.publish(&SlotReading::new(snapshot, self.params.role()));
@@ -205,7 +288,6 @@ impl Plugin for Stemcheck {
         }
         self.was_playing = state.playing;
         self.repaint.request_repaint();
-        ProcessStatus::Normal
     }
 }
 

@@ -34,6 +34,14 @@ impl Overview {
         }
     }
 
+    /// The claim generation of `slot` at the last [`Overview::read`], if it was live then.
+    pub fn generation_of(&self, slot: usize) -> Option<u64> {
+        self.entries
+            .iter()
+            .find(|e| e.slot == slot)
+            .map(|e| e.generation)
+    }
+
     /// Reads every live slot but `own_slot` at `now`.
     pub fn read(&mut self, own_slot: Option<usize>, now: Instant) -> StemList {
         self.registry.read_into(&mut self.entries);

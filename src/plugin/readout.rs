@@ -62,8 +62,10 @@ pub fn headline(snap: &MeterSnapshot, window: (f32, f32), ceiling_db: f32) -> He
             ),
         ),
     };
+    // Silence has no headroom figure: a dash, not "145.6 dB" of dither.
+    let audible = tp.filter(|_| !snap.is_silent());
     Headline {
-        headroom_db: tp.map(|db| -db),
+        headroom_db: audible.map(|db| -db),
         true_peak_db: tp,
         window: status,
         tone,
@@ -88,15 +90,42 @@ fn fault_text(snap: &MeterSnapshot, tp: Option<f32>, ceiling_db: f32) -> String 
     }
 }
 
-/// Formats a level in dB with one decimal, or "−∞" for silence.
+/// What the editor shows where there is no figure (silence, nothing measured yet).
+pub const NO_VALUE: &str = "\u{2013}";
+
+/// Formats a level in dB with one decimal and a typographic minus ("\u{2212}4.4", "+0.3",
+/// "0.0"), or [`NO_VALUE`] for silence. The minus is as wide as the plus and the digits, so
+/// columns of levels stay aligned.
 pub fn format_db(db: Option<f32>) -> String {
     match db {
-        Some(v) => format!("{v:+.1}"),
-        None => "-inf".to_owned(),
+        Some(v) => {
+            let r = (v * 10.0).round() / 10.0;
+            if r > 0.0 {
+                format!("+{r:.1}")
+            } else if r < 0.0 {
+                format!("\u{2212}{:.1}", -r)
+            } else {
+                "0.0".to_owned()
+            }
+        }
+        None => NO_VALUE.to_owned(),
     }
 }
 
-/// Formats a transport position in samples as seconds, or "—" when the host gave none.
+/// The tone of a linear level against the window (low, high) and the ceiling: what colour a
+/// bar or a hold value takes.
+pub fn level_tone(linear: f32, window: (f32, f32), ceiling_db: f32) -> Tone {
+    match to_db(linear) {
+        None => Tone::Idle,
+        Some(db) if db > ceiling_db => Tone::Fault,
+        Some(db) if db > window.1 => Tone::Over,
+        Some(db) if db >= window.0 => Tone::InWindow,
+        Some(_) => Tone::Under,
+    }
+}
+
+/// Formats a transport position in samples as `m:ss.mmm`, or [`NO_VALUE`] when the host gave
+/// none.
 pub fn format_position(pos: Option<i64>, sample_rate: f32) -> String {
     match pos {
         Some(p) if sample_rate > 0.0 => {
@@ -107,18 +136,7 @@ pub fn format_position(pos: Option<i64>, sample_rate: f32) -> String {
                 secs.rem_euclid(60.0)
             )
         }
-        _ => "-".to_owned(),
-    }
-}
-
-/// Meter scale: dB at the bottom and top of the bars.
-pub const SCALE_DB: (f32, f32) = (-60.0, 3.0);
-
-/// Fraction of the bar height for a linear level (0 at the bottom, 1 at the top).
-pub fn bar_fraction(linear: f32) -> f32 {
-    match to_db(linear) {
-        Some(db) => ((db - SCALE_DB.0) / (SCALE_DB.1 - SCALE_DB.0)).clamp(0.0, 1.0),
-        None => 0.0,
+        _ => NO_VALUE.to_owned(),
     }
 }
 
@@ -168,10 +186,12 @@ mod tests {
     }
 
     #[test]
-    fn bar_fraction_spans_the_scale() {
-        assert_eq!(bar_fraction(0.0), 0.0);
-        assert!((bar_fraction(1.0) - 60.0 / 63.0).abs() < 1e-6);
-        assert_eq!(bar_fraction(10.0), 1.0);
+    fn figures_use_a_real_minus_and_a_dash_for_silence() {
+        assert_eq!(format_db(Some(-4.44)), "\u{2212}4.4");
+        assert_eq!(format_db(Some(0.26)), "+0.3");
+        assert_eq!(format_db(Some(-0.04)), "0.0");
+        assert_eq!(format_db(None), NO_VALUE);
+        assert_eq!(format_position(None, 48_000.0), NO_VALUE);
         assert_eq!(
             format_position(Some(48_000 * 61 + 24_000), 48_000.0),
             "1:01.500"

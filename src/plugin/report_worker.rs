@@ -10,9 +10,12 @@
 //! reads the new audio of the master's and every stem's tap ([`LiveFeed`]) and analyses it
 //! (sum-check, limiter detection), so none of that work touches an audio thread.
 
+use super::bulletin;
 use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
+use crate::analysis::coverage::Coverage;
+use crate::dsp::snapshot::FLAG_PLAYING;
 use crate::registry::feed::LiveFeed;
 use crate::registry::{Registry, Role};
 use crate::report::{build_report, write_report, BusInput, ReportInput, SumInput, Thresholds};
@@ -27,9 +30,14 @@ const POLL: Duration = Duration::from_millis(100);
 /// How often a master's thread looks: its audio taps hold 2.5 s or more, so this keeps up with
 /// a host running up to about 50 times faster than real time.
 const MASTER_POLL: Duration = Duration::from_millis(40);
+/// How often a master's thread reads the taps during an offline render (writers may be
+/// waiting for it), or while a host whose render mode is unknown plays (a render must be
+/// found before the taps overflow). The figures are still published every [`MASTER_POLL`].
+const FAST_POLL: Duration = Duration::from_millis(1);
 
-/// Longest an automatic report waits for the analysis to finish the pass.
-const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+/// Longest an automatic report waits for the analysis to finish the pass (whatever it has not
+/// read by then is reported as unchecked).
+const SETTLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Owns the report thread; dropping it stops and joins the thread.
 pub struct ReportWorker {
@@ -41,11 +49,14 @@ impl ReportWorker {
     /// Starts the thread for one instance.
     pub fn spawn(shared: Arc<Shared>, params: Arc<StemcheckParams>) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        // Counted now, not when the thread gets going: a pass that ends before the new thread
+        // first runs (a short pass on a loaded machine) still gets its report.
+        let seen = (shared.passes_ended(), shared.report_requests());
         let thread = std::thread::Builder::new()
             .name("stemcheck-report".to_owned())
             .spawn({
                 let stop = stop.clone();
-                move || run(&shared, &params, &stop)
+                move || run(&shared, &params, &stop, seen)
             })?;
         Ok(Self {
             stop,
@@ -65,30 +76,59 @@ impl Drop for ReportWorker {
     }
 }
 
-fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
+fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64, u64)) {
     let mut overview = Overview::new(Registry::global());
-    let mut seen_passes = shared.passes_ended();
-    let mut seen_requests = shared.report_requests();
+    let (mut seen_passes, mut seen_requests) = seen;
     let mut seen_label = params.label();
     let mut feed: Option<LiveFeed> = None;
     let mut auto_pending: Option<Instant> = None;
+    let mut last_look: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
-        std::thread::park_timeout(if feed.is_some() { MASTER_POLL } else { POLL });
+        let fast = feed
+            .as_ref()
+            .is_some_and(|f| f.wants_fast_polls(Instant::now()));
+        let interval = match (&feed, fast) {
+            (_, true) => FAST_POLL,
+            (Some(_), false) => MASTER_POLL,
+            (None, _) => POLL,
+        };
+        // The first look at once: a master rendered right after its activation has its taps
+        // held before they fill.
+        if last_look.is_some() {
+            std::thread::park_timeout(interval);
+        }
+        let is_master = params.role() == Role::Master;
+        if is_master {
+            read_taps(shared, &mut feed);
+        }
+        // The rest at the usual pace, however often the taps are read.
+        let now = Instant::now();
+        let due = if feed.is_some() { MASTER_POLL } else { POLL };
+        if last_look.is_some_and(|t| now.saturating_duration_since(t) < due) {
+            continue;
+        }
+        last_look = Some(now);
         let label = params.label();
         if label != seen_label {
             shared.publish_name(&label);
             seen_label = label;
         }
         let (passes, requests) = (shared.passes_ended(), shared.report_requests());
-        if params.role() != Role::Master {
+        let own_slot = shared.slot.as_ref().map(|s| s.index());
+        if !is_master {
             (seen_passes, seen_requests) = (passes, requests);
             if feed.take().is_some() {
                 shared.set_analysis(None);
+                bulletin::withdraw(own_slot);
             }
             continue;
         }
-        analyse(shared, &mut feed);
+        publish(shared, feed.as_ref());
         let (input, _) = gather(shared, params, &mut overview);
+        // The stems' own editors show what this master concluded about them.
+        bulletin::post(&build_report(&input), own_slot, |slot| {
+            overview.generation_of(slot)
+        });
         let asked = requests != seen_requests;
         if passes != seen_passes && params.auto_report() {
             auto_pending.get_or_insert_with(Instant::now);
@@ -106,11 +146,12 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool) {
             shared.set_report_status(write_now(&dir, &input));
         }
     }
+    bulletin::withdraw(shared.slot.as_ref().map(|s| s.index()));
 }
 
-/// One look at the taps: follows this instance's current tap (a reactivation makes a new one),
-/// analyses the new audio, and publishes the figures.
-fn analyse(shared: &Shared, feed: &mut Option<LiveFeed>) {
+/// One look at the taps: follows this instance's current tap (a reactivation at another rate
+/// or layout makes a new one), and analyses the new audio.
+fn read_taps(shared: &Shared, feed: &mut Option<LiveFeed>) {
     let Some(tap) = shared.tap() else {
         return;
     };
@@ -122,27 +163,36 @@ fn analyse(shared: &Shared, feed: &mut Option<LiveFeed>) {
         *feed = Some(LiveFeed::new(Registry::global(), tap, own_slot));
     }
     let Some(feed) = feed else { return };
+    feed.set_host_render(shared.host_render.get());
     if shared.take_analysis_reset() {
         feed.reset();
     }
     feed.poll();
-    shared.set_analysis(feed.figures().map(|figures| {
-        AnalysisView {
+}
+
+/// Publishes the analysis's figures and coverage for the editor and the reports.
+fn publish(shared: &Shared, feed: Option<&LiveFeed>) {
+    let view = feed.and_then(|feed| {
+        Some(AnalysisView {
             stems: feed
                 .stems()
                 .iter()
                 .map(|s| (s.slot, s.generation))
                 .collect(),
-            figures,
-        }
-    }));
+            figures: feed.figures()?,
+            coverage: feed.coverage()?,
+        })
+    });
+    shared.set_analysis(view);
 }
 
 /// Puts the master's analysis into the report input: the session figures, the master's
 /// verdict, and each analysed stem's verdict and fit (matched by slot and claim generation).
 fn attach_analysis(input: &mut ReportInput, generations: &[u64], view: &AnalysisView) {
     let f = &view.figures;
+    let lost = view.coverage.lost;
     input.master.dynamics = Some(f.master_dynamics);
+    input.master.unseen_frames = Some(lost);
     for (bus, &generation) in input.stems.iter_mut().zip(generations) {
         let Some(i) = view
             .stems
@@ -153,8 +203,15 @@ fn attach_analysis(input: &mut ReportInput, generations: &[u64], view: &Analysis
         };
         bus.dynamics = f.stem_dynamics.get(i).copied();
         bus.fit = f.sum.stems.get(i).cloned();
+        bus.unseen_frames = view.coverage.stem_unseen.get(i).map(|&n| n + lost);
     }
     input.sum = Some(SumInput::from_figures(f));
+    // Once the transport has stopped, audio the analysis has not read yet counts as unchecked.
+    let playing = input.master.reading.flags & FLAG_PLAYING != 0;
+    input.coverage = Some(Coverage {
+        ended: !playing,
+        ..view.coverage.clone()
+    });
 }
 
 /// The report's input as this instance sees the session now, and how many other instances
@@ -187,6 +244,7 @@ pub fn gather(
         stems: list.stems,
         sum: None,
         files: None,
+        coverage: None,
     };
     if let Some(view) = shared.analysis() {
         attach_analysis(&mut input, &list.generations, &view);

@@ -1,6 +1,9 @@
 //! State shared between the audio thread, the editor and the report thread, lock-free where
 //! the audio thread touches it.
 
+use super::render::SharedHostRender;
+use super::timeline_share::TimelineShare;
+use crate::analysis::coverage::Coverage;
 use crate::analysis::session::SessionFigures;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{AudioTap, NameSource, Registry, SlotHandle};
@@ -27,6 +30,8 @@ pub struct AnalysisView {
     pub stems: Vec<(usize, u64)>,
     /// What the pass measured so far.
     pub figures: SessionFigures,
+    /// How the analysis covered the pass: render mode, speed, what went unchecked and why.
+    pub coverage: Coverage,
 }
 
 /// What the audio thread publishes and the other threads read (and the requests going back).
@@ -35,6 +40,8 @@ pub struct Shared {
     pub snapshot: SeqLock<MeterSnapshot>,
     /// This instance's registry slot; `None` when the registry was full.
     pub slot: Option<SlotHandle>,
+    /// The pass timeline, written by the audio thread, drawn by the editor.
+    pub timeline: TimelineShare,
     reset_requested: AtomicBool,
     /// Bumped by the audio thread each time the transport stops after playing.
     passes_ended: AtomicU64,
@@ -51,6 +58,8 @@ pub struct Shared {
     analysis: Mutex<Option<AnalysisView>>,
     /// Asks the analysis thread to start a new pass (the editor's reset).
     analysis_reset: AtomicBool,
+    /// What the host said about rendering offline at the latest activation.
+    pub host_render: SharedHostRender,
 }
 
 impl Default for Shared {
@@ -67,6 +76,7 @@ impl Shared {
         Self {
             snapshot: SeqLock::new(MeterSnapshot::default()),
             slot,
+            timeline: TimelineShare::default(),
             reset_requested: AtomicBool::new(false),
             passes_ended: AtomicU64::new(0),
             report_requests: AtomicU64::new(0),
@@ -75,6 +85,7 @@ impl Shared {
             tap: Mutex::new(None),
             analysis: Mutex::new(None),
             analysis_reset: AtomicBool::new(false),
+            host_render: SharedHostRender::default(),
         }
     }
 
@@ -99,6 +110,16 @@ impl Shared {
             slot.set_tap(Some(tap.clone()));
         }
         *lock(&self.tap) = Some(tap);
+    }
+
+    /// Withdraws this instance's audio tap and the master's analysis of it (an activation
+    /// that does not meter). Main thread (`activate`).
+    pub fn clear_tap(&self) {
+        if let Some(slot) = &self.slot {
+            slot.set_tap(None);
+        }
+        *lock(&self.tap) = None;
+        self.set_analysis(None);
     }
 
     /// This instance's audio tap, once activated.

@@ -38,12 +38,15 @@
 pub mod feed;
 mod handle;
 mod liveness;
+pub mod pace;
+pub mod pressure;
 mod slot;
 mod table;
 pub mod tap;
 
 pub use handle::SlotHandle;
 pub use liveness::{Liveness, STALE_AFTER};
+pub use pressure::{Backoff, Hold, Pressure};
 pub use slot::{default_name, NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
 pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION};
 pub use tap::{AudioTap, TapRange, TapWriter};

@@ -24,7 +24,12 @@
 //! that block's raised `start` visible in `r2`; so keeping only the frames inside both
 //! ranges (same run, `≥ r2.start`, `< r1.end`) keeps exactly the frames that were not being
 //! overwritten. Everything else is reported missing, never torn.
+//!
+//! In an offline render the writer may also wait, bounded, for the reader before step 2
+//! (back-pressure, see [`super::pressure`]); a block that restarts a little before the end of
+//! the run keeps only the positions that follow it, so the run (and the master's pass) goes on.
 
+use super::pressure::{Backoff, Pressure, WAIT_LIMIT};
 use crate::sync::seqlock::SeqLock;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 
@@ -66,6 +71,8 @@ pub struct AudioTap {
     /// in atomics, so concurrent reads of a slot being written are defined (and detected).
     samples: Box<[AtomicU32]>,
     range: SeqLock<TapRange>,
+    /// The reader's hold on unread audio (offline renders).
+    pressure: Pressure,
 }
 
 impl AudioTap {
@@ -88,7 +95,13 @@ impl AudioTap {
                 .map(|_| AtomicU32::new(0))
                 .collect(),
             range: SeqLock::new(TapRange::default()),
+            pressure: Pressure::default(),
         }
+    }
+
+    /// The reader's side of back-pressure on this tap.
+    pub fn pressure(&self) -> &Pressure {
+        &self.pressure
     }
 
     /// Number of channels.
@@ -168,13 +181,23 @@ pub struct TapWriter {
     tap: std::sync::Arc<AudioTap>,
     /// The range as last published (only this writer changes it).
     range: TapRange,
+    /// A block starting at most this many frames before the run's end (and after its first
+    /// position) continues the run.
+    resume_tolerance: i64,
+    /// Whether and how this writer waits for the reader.
+    backoff: Backoff,
 }
 
 impl TapWriter {
     /// The writer of `tap`. There must be only one per tap.
     pub fn new(tap: std::sync::Arc<AudioTap>) -> Self {
         let range = tap.range().unwrap_or_default();
-        Self { tap, range }
+        Self {
+            tap,
+            range,
+            resume_tolerance: 0,
+            backoff: Backoff::default(),
+        }
     }
 
     /// The tap being written.
@@ -182,24 +205,69 @@ impl TapWriter {
         &self.tap
     }
 
+    /// A block up to `frames` before the end of the run (after its first position) continues
+    /// the run: the positions already written are not written again.
+    pub fn set_resume_tolerance(&mut self, frames: usize) {
+        self.resume_tolerance = frames as i64;
+    }
+
+    /// Whether this writer waits, bounded, for a reader that holds unread audio (only an
+    /// offline render may wait).
+    pub fn set_waiting(&mut self, enabled: bool) {
+        self.backoff.enabled = enabled;
+    }
+
+    /// How the writer's waits went so far: (waits that ended because the reader read,
+    /// waits that hit the bound).
+    pub fn wait_counts(&self) -> (u64, u64) {
+        (self.backoff.waits, self.backoff.timeouts)
+    }
+
+    /// When waiting is on and no reader holds the tap: holds it from its current end on, in
+    /// this run or a later one, until a reader takes over (a master's own tap, before its
+    /// analysis has looked at it). Audio thread; only a writer that may wait calls it, since
+    /// the hold is a compare-and-swap write that may retry.
+    pub fn hold_until_read(&mut self) {
+        if !self.backoff.enabled {
+            return;
+        }
+        let pressure = &self.tap.pressure;
+        if pressure.current().is_some_and(|h| h.active == 0) {
+            pressure.hold(self.range.run, self.range.end);
+        }
+    }
+
     /// Ends the current run: the next block starts a new one even if it follows on.
     pub fn break_run(&mut self) {
         self.range.end = i64::MIN;
     }
 
-    /// Appends one block played at transport position `pos`. Audio thread: wait-free, no
-    /// allocation. Channels beyond the tap's are ignored; missing ones are written as silence.
+    /// Appends one block played at transport position `pos`. Audio thread: no allocation;
+    /// wait-free unless waiting is on and the reader holds audio this block would overwrite
+    /// (then a bounded wait). Channels beyond the tap's are ignored; missing ones are written
+    /// as silence.
     pub fn write(&mut self, pos: i64, channels: &[&[f32]]) {
-        let n = channels.first().map_or(0, |c| c.len());
+        let n = channels.first().map_or(0, |c| c.len()) as i64;
         if n == 0 {
             return;
         }
         let tap = &*self.tap;
         let capacity = tap.capacity() as i64;
+        // A restart a little before the end replays positions already written.
+        let r = &self.range;
+        let replayed =
+            if r.run != 0 && pos < r.end && pos > r.first && r.end - pos <= self.resume_tolerance {
+                (r.end - pos).min(n)
+            } else {
+                0
+            };
         // Only the last `capacity` frames of a huge block can be kept.
-        let skip = (n as i64 - capacity).max(0);
-        let (first, n) = (pos + skip, n as i64 - skip);
-        if self.range.run == 0 || self.range.end != pos {
+        let skip = replayed.max(n - capacity);
+        if skip >= n {
+            return;
+        }
+        let (first, n) = (pos + skip, n - skip);
+        if self.range.run == 0 || self.range.end != first {
             self.range = TapRange {
                 run: self.range.run + 1,
                 first,
@@ -207,7 +275,13 @@ impl TapWriter {
                 end: first,
             };
         }
-        self.range.start = self.range.start.max(first + n - capacity);
+        let start = self.range.start.max(first + n - capacity);
+        if start > self.range.start {
+            // Offline: let the reader read what this block is about to overwrite.
+            self.backoff
+                .wait_for(&tap.pressure, self.range.run, start, WAIT_LIMIT);
+        }
+        self.range.start = start;
         tap.range.write(self.range);
         // The overwrites below must not become visible before the raised `start` above (see
         // the module comment: it pairs with the reader's Acquire fence).
@@ -333,5 +407,76 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         writer.join().unwrap();
         assert!(kept > 0, "the reader kept some frames");
+    }
+
+    #[test]
+    fn a_restart_a_little_early_continues_the_run() {
+        let tap = Arc::new(AudioTap::with_capacity(1, 48_000.0, 1024));
+        let mut w = TapWriter::new(tap.clone());
+        w.set_resume_tolerance(256);
+        for pos in (0..640).step_by(64) {
+            w.write(pos, &[&block(pos, 64)]);
+        }
+        let run = tap.range().unwrap().run;
+        // Restarted 128 frames early, then 32 early with a block reaching past the end.
+        w.write(512, &[&block(512, 64)]);
+        w.write(576, &[&block(576, 64)]);
+        w.write(608, &[&block(608, 64)]);
+        let r = tap.range().unwrap();
+        assert_eq!((r.run, r.first, r.end), (run, 0, 672));
+        assert_eq!(read(&tap, 0, 672).1, block(0, 672));
+        // Further back than the tolerance, or from the run's first position: a new run.
+        w.write(672 - 257, &[&block(415, 64)]);
+        assert_eq!(tap.range().unwrap().run, run + 1);
+        let first = tap.range().unwrap().first;
+        w.write(first, &[&block(first, 64)]);
+        assert_eq!(tap.range().unwrap().run, run + 2);
+    }
+
+    #[test]
+    fn an_offline_writer_waits_for_its_reader_and_loses_nothing() {
+        let tap = Arc::new(AudioTap::with_capacity(1, 48_000.0, 256));
+        let mut w = TapWriter::new(tap.clone());
+        w.set_waiting(true);
+        let total = 20_000i64;
+        // The first run is run 1: held from its start before the writer begins.
+        tap.pressure().hold(1, 0);
+        let reader = {
+            let tap = tap.clone();
+            std::thread::spawn(move || {
+                let mut next = 0i64;
+                let mut buf = vec![0.0f32; 100];
+                let mut bad = 0;
+                while next < total {
+                    let Some(r) = tap.range() else { continue };
+                    if r.run != 0 {
+                        tap.pressure().hold(r.run, next);
+                    }
+                    let len = ((r.end - next).max(0) as usize).min(100);
+                    if len == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(50));
+                        continue;
+                    }
+                    let got = tap.read(next, len, &mut [&mut buf]);
+                    assert_eq!(got.start, next, "audio was overwritten before it was read");
+                    for (i, v) in buf[..len].iter().enumerate() {
+                        bad += usize::from(*v != (next + i as i64) as f32);
+                    }
+                    next += len as i64;
+                    tap.pressure().hold(r.run, next);
+                }
+                tap.pressure().release();
+                bad
+            })
+        };
+        let mut pos = 0;
+        while pos < total {
+            w.write(pos, &[&block(pos, 37)]);
+            pos += 37;
+        }
+        assert_eq!(reader.join().unwrap(), 0);
+        let (waits, timeouts) = w.wait_counts();
+        assert_eq!(timeouts, 0);
+        assert!(waits > 0, "a ring of 256 frames made the writer wait");
     }
 }

@@ -4,14 +4,15 @@
 use super::file_model::FilesReport;
 use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
-    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Report, StemReport, SumReport,
-    ThresholdsReport, Verdict, SCHEMA,
+    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Pass, RenderModeReport, Report,
+    StemReport, SumReport, ThresholdsReport, UncheckedReason, Verdict, SCHEMA,
 };
 use super::order::sort_stems;
 use super::pass::pass_of;
 use super::rules::evaluate;
 use super::stamp::format_utc;
 use super::units::{level_db, position, rate_hz, round};
+use crate::analysis::coverage::{Coverage, RenderMode, Unchecked};
 use crate::analysis::dynamics::{DynamicsResult, DynamicsVerdict};
 use crate::analysis::MasterProcessingResult;
 use crate::dsp::level::{to_db, WindowStatus};
@@ -30,22 +31,28 @@ pub fn build_report(input: &ReportInput) -> Report {
         plugin_version: input.plugin_version.clone(),
         created_utc: format_utc(input.created),
         sample_rate: master_hz,
-        pass: pass_of(&master.reading),
+        pass: with_coverage(pass_of(&master.reading), input.coverage.as_ref()),
         verdict: Verdict::from_findings(&findings),
         thresholds: thresholds(t),
         master: MasterReport {
             name: master.name.clone(),
             levels: levels(&master.reading, t),
-            limiter: master_limiter(
-                master.dynamics.as_ref(),
-                input.sum.as_ref().map(|s| &s.figures.master_processing),
-            ),
+            limiter: LimiterReport {
+                unseen_frames: master.unseen_frames,
+                ..master_limiter(
+                    master.dynamics.as_ref(),
+                    input.sum.as_ref().map(|s| &s.figures.master_processing),
+                )
+            },
         },
         stems: sort_stems(&input.stems)
             .into_iter()
             .map(|s| stem(s, master_hz, t))
             .collect(),
-        sum: input.sum.as_ref().map(sum_report).unwrap_or_default(),
+        sum: SumReport {
+            unchecked_frames: input.coverage.as_ref().map(Coverage::sum_unchecked),
+            ..input.sum.as_ref().map(sum_report).unwrap_or_default()
+        },
         findings,
         files: input.files.as_ref().map(FilesReport::new),
     }
@@ -71,7 +78,10 @@ fn stem(bus: &BusInput, master_hz: Option<u32>, t: &Thresholds) -> StemReport {
         sample_rate_mismatch: matches!((sample_rate, master_hz), (Some(a), Some(b)) if a != b),
         alive: bus.alive,
         levels: levels(&bus.reading, t),
-        limiter: bus.dynamics.as_ref().map(limiter).unwrap_or_default(),
+        limiter: LimiterReport {
+            unseen_frames: bus.unseen_frames,
+            ..bus.dynamics.as_ref().map(limiter).unwrap_or_default()
+        },
         gain_db: bus.fit.as_ref().map(|f| {
             f.gain_db
                 .iter()
@@ -94,6 +104,30 @@ fn limiter(d: &DynamicsResult) -> LimiterReport {
         confidence: Some(round(f64::from(d.confidence), 2)),
         ceiling_dbfs: d.ceiling_dbfs.map(|c| round(f64::from(c), 2)),
         gain_reduction_db: None,
+        unseen_frames: None,
+    }
+}
+
+/// The pass with how the master's analysis covered it.
+fn with_coverage(pass: Pass, coverage: Option<&Coverage>) -> Pass {
+    let Some(c) = coverage else {
+        return pass;
+    };
+    Pass {
+        render_mode: Some(match c.render_mode {
+            RenderMode::Realtime => RenderModeReport::Realtime,
+            RenderMode::Offline => RenderModeReport::Offline,
+        }),
+        render_mode_inferred: Some(c.inferred),
+        speed: c.speed.map(|v| round(f64::from(v), 1)),
+        analysed_frames: Some(c.pass_frames()),
+        unchecked_frames: Some(c.unchecked()),
+        unchecked_reason: c.reason().map(|r| match r {
+            Unchecked::Outran => UncheckedReason::Outran,
+            Unchecked::Missing => UncheckedReason::Missing,
+            Unchecked::Pending => UncheckedReason::Pending,
+        }),
+        ..pass
     }
 }
 
@@ -128,6 +162,7 @@ fn sum_report(s: &SumInput) -> SumReport {
         sum_true_peak_dbtp: db(s.sum_true_peak_dbtp),
         compared_frames: Some(f.compared_frames),
         skipped_frames: Some(f.skipped_frames),
+        unchecked_frames: None,
     }
 }
 
@@ -172,6 +207,8 @@ fn levels(r: &MeterSnapshot, t: &Thresholds) -> BusLevels {
             .correlation()
             .filter(|c| c.is_finite())
             .map(|c| round(f64::from(c), 3)),
+        unmetered: r.is_unmetered(),
+        bypassed: r.is_bypassed(),
     }
 }
 

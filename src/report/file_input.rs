@@ -1,6 +1,9 @@
 //! What the command-line checker knows about each exported file, beyond what the meters read:
-//! its format, its length, where its signal starts and ends, and a digest of its audio. The
-//! plugin has no files and leaves [`ReportInput::files`](super::ReportInput::files) empty.
+//! its format, its length, where its signal starts and ends, its BWF start time, and a digest
+//! of its audio. The plugin has no files and leaves
+//! [`ReportInput::files`](super::ReportInput::files) empty.
+
+use super::file_mix::MixChoice;
 
 /// How a file stores its samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +31,7 @@ pub struct FileFacts {
     pub name: String,
     /// The file as given on the command line or found in the folder.
     pub path: String,
-    /// Container: `WAV`, `AIFF` or `FLAC`.
+    /// Container: `WAV`, `RF64`, `BW64`, `W64`, `AIFF` or `FLAC`.
     pub container: String,
     /// Integer or floating-point samples.
     pub encoding: Encoding,
@@ -48,6 +51,9 @@ pub struct FileFacts {
     pub digest: Option<u64>,
     /// A stereo file whose two channels are identical.
     pub dual_mono: bool,
+    /// The BWF time reference (`bext` chunk): where the file starts in the session, samples
+    /// since midnight at the file's rate; `None` when the file carries none.
+    pub time_reference: Option<u64>,
 }
 
 /// Thresholds of the file rules (command-line options, same units).
@@ -83,6 +89,9 @@ pub struct FilesInput {
     pub settings: FileSettings,
     /// One entry per stem file.
     pub stems: Vec<FileFacts>,
-    /// The reference mix, when given.
+    /// The reference mix, when given or found among the files.
     pub mix: Option<FileFacts>,
+    /// How the mix was chosen (given, found among the files, or none), and the files that
+    /// looked like a mix; `None` when nothing was looked at.
+    pub mix_choice: Option<MixChoice>,
 }

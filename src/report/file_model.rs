@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::file_input::{FileFacts, FilesInput};
+use super::file_mix::MixReport;
 use super::units::round;
 
 /// The files of a delivery and the thresholds their rules used.
@@ -19,8 +20,10 @@ pub struct FilesReport {
     pub tail_max_s: f64,
     /// One entry per stem, in the order of `stems`.
     pub stems: Vec<FileReport>,
-    /// The reference mix, when one was given.
+    /// The reference mix, when one was given or found among the files.
     pub mix: Option<FileReport>,
+    /// How the mix was chosen, and the files that looked like one.
+    pub mix_detection: Option<MixReport>,
 }
 
 /// One file.
@@ -30,7 +33,7 @@ pub struct FileReport {
     pub name: String,
     /// The file as given.
     pub file: String,
-    /// `WAV`, `AIFF` or `FLAC`.
+    /// `WAV`, `RF64`, `BW64`, `W64`, `AIFF` or `FLAC`.
     pub container: String,
     /// `int` or `float`.
     pub encoding: String,
@@ -50,6 +53,11 @@ pub struct FileReport {
     pub tail_s: Option<f64>,
     /// Stereo with two identical channels.
     pub dual_mono: bool,
+    /// BWF time reference (`bext`): where the file starts in the session, samples since
+    /// midnight; `null` when the file carries none.
+    pub time_reference_samples: Option<u64>,
+    /// The same in seconds since midnight.
+    pub time_reference_s: Option<f64>,
 }
 
 impl FilesReport {
@@ -64,6 +72,7 @@ impl FilesReport {
             tail_max_s: db(s.tail_max_s),
             stems: files.stems.iter().map(FileReport::new).collect(),
             mix: files.mix.as_ref().map(FileReport::new),
+            mix_detection: files.mix_choice.as_ref().map(|c| c.report()),
         }
     }
 }
@@ -86,6 +95,8 @@ impl FileReport {
             leading_silence_s: f.first_signal.map(secs),
             tail_s: f.last_signal.map(|l| secs(tail_frames(f.frames, l))),
             dual_mono: f.dual_mono,
+            time_reference_samples: f.time_reference,
+            time_reference_s: f.time_reference.map(|t| round(t as f64 / rate, 6)),
         }
     }
 }

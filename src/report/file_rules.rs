@@ -1,5 +1,6 @@
-//! The rules about delivered files (the command-line checker's): length, bit depth, channel
-//! layout, pre-roll, tail, names and duplicates. The signal rules are the plugin's own.
+//! The rules about delivered files (the command-line checker's): length, BWF start time, bit
+//! depth, channel layout, pre-roll, tail, names, duplicates, and which file is the mix. The
+//! signal rules are the plugin's own.
 
 use std::collections::HashMap;
 
@@ -26,6 +27,12 @@ pub mod id {
     pub const NAMING: &str = "file.naming";
     /// Two stems carry identical audio (fail).
     pub const DUPLICATE: &str = "file.duplicate";
+    /// Stems carry different BWF time references, so a DAW places them at different starts
+    /// (fail).
+    pub const START: &str = "file.start";
+    /// Which file was taken as the mix and why (info), a file that looks like a mix set aside
+    /// from the stems (warn), a file named like a mix checked as a stem (info).
+    pub const MIX: &str = "file.mix";
 }
 
 /// Every file finding for a delivery whose session runs at `session_hz` (the mix's rate, or
@@ -38,11 +45,15 @@ pub fn evaluate_files(files: &FilesInput, session_hz: u32, out: &mut Vec<Finding
         .filter(|f| f.sample_rate == session_hz)
         .collect();
     length(&same_rate, out);
+    start(&same_rate, session_hz, out);
     layout(&files.stems, out);
     bit_depth(&files.stems, out);
     timing(files, &same_rate, session_hz, out);
     naming(&files.stems, out);
     duplicates(&files.stems, out);
+    if let Some(choice) = &files.mix_choice {
+        super::file_mix::evaluate_mix(choice, out);
+    }
 }
 
 /// A finding about stem `f`, or about the session when `f` is `None`.
@@ -107,6 +118,62 @@ fn length(stems: &[&FileFacts], out: &mut Vec<Finding>) {
             Some(0.0),
         ));
     }
+}
+
+/// Stems whose BWF time reference differs from the one most stems carry (ties: the earliest),
+/// with the offset in samples and seconds. A stem without a time reference is not compared:
+/// where a DAW puts it is not the file's to say.
+fn start(stems: &[&FileFacts], hz: u32, out: &mut Vec<Finding>) {
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for t in stems.iter().filter_map(|f| f.time_reference) {
+        *counts.entry(t).or_default() += 1;
+    }
+    let Some(reference) = counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(t, _)| t)
+    else {
+        return;
+    };
+    let rate = f64::from(hz.max(1));
+    for f in stems {
+        let Some(t) = f.time_reference.filter(|&t| t != reference) else {
+            continue;
+        };
+        let diff = t as i64 - reference as i64;
+        let (how, n) = if diff < 0 {
+            ("earlier", -diff)
+        } else {
+            ("later", diff)
+        };
+        out.push(finding(
+            Some(f),
+            id::START,
+            Severity::Fail,
+            format!(
+                "{} starts {} ({:.3} s) {how} than the other stems by its BWF time reference                  ({} against {}): a DAW that places files at their time reference puts it out                  of line with them. Bounce every stem from the same start.",
+                f.name,
+                plural(n as u64, "sample", "samples"),
+                n as f64 / rate,
+                fmt_time_of_day(t, hz),
+                fmt_time_of_day(reference, hz),
+            ),
+            Some(diff as f64),
+            Some(0.0),
+        ));
+    }
+}
+
+/// A time reference (samples since midnight at `hz`) as `hh:mm:ss.mmm`.
+pub fn fmt_time_of_day(samples: u64, hz: u32) -> String {
+    let ms = (samples as u128 * 1000 / u128::from(hz.max(1))) as u64;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 fn layout(stems: &[FileFacts], out: &mut Vec<Finding>) {
@@ -304,6 +371,7 @@ mod tests {
             settings: FileSettings::default(),
             stems,
             mix: None,
+            mix_choice: None,
         };
         let mut out = Vec::new();
         evaluate_files(&files, 48_000, &mut out);
@@ -407,6 +475,41 @@ mod tests {
         let mut int32 = facts("02_Bass");
         int32.bits = 32;
         assert!(run(vec![float, int32]).is_empty());
+    }
+
+    #[test]
+    fn differing_time_references_fail_by_the_offset_and_files_without_one_are_not_guessed() {
+        let hour = 48_000 * 3600;
+        let mut stems: Vec<FileFacts> = ["01_Drums", "02_Bass", "03_Keys", "04_Vox", "05_Fx"]
+            .iter()
+            .map(|n| facts(n))
+            .collect();
+        for s in &mut stems[..3] {
+            s.time_reference = Some(hour);
+        }
+        stems[3].time_reference = Some(hour + 48_000 + 24_000);
+        let out = run(stems);
+        let starts: Vec<&Finding> = out.iter().filter(|f| f.id == id::START).collect();
+        assert_eq!(starts.len(), 1, "{out:?}");
+        let f = starts[0];
+        assert_eq!(f.stem.as_deref(), Some("04_Vox"));
+        assert_eq!(
+            (f.severity, f.value, f.threshold),
+            (Severity::Fail, Some(72_000.0), Some(0.0))
+        );
+        assert!(
+            f.message.contains("72000 samples (1.500 s) later")
+                && f.message.contains("01:00:01.500 against 01:00:00.000"),
+            "{}",
+            f.message
+        );
+        // Two against two: the earlier start is the reference, the later one fails.
+        let mut tie = vec![facts("01_A"), facts("02_B")];
+        tie[0].time_reference = Some(10);
+        tie[1].time_reference = Some(4);
+        let out = run(tie);
+        let f = out.iter().find(|f| f.id == id::START).expect("file.start");
+        assert_eq!((f.stem.as_deref(), f.value), (Some("01_A"), Some(6.0)));
     }
 
     #[test]

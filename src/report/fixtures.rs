@@ -82,6 +82,7 @@ pub fn clean() -> ReportInput {
         ],
         sum: None,
         files: None,
+        coverage: None,
     }
 }
 
@@ -103,5 +104,6 @@ pub fn file_facts(name: &str) -> FileFacts {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         })),
         dual_mono: false,
+        time_reference: None,
     }
 }

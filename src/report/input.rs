@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use super::file_input::FilesInput;
+use crate::analysis::coverage::Coverage;
 use crate::analysis::dynamics::DynamicsResult;
 use crate::analysis::session::SessionFigures;
 use crate::analysis::{StemFit, SumFigures};
@@ -24,6 +25,8 @@ pub struct BusInput {
     pub dynamics: Option<DynamicsResult>,
     /// What the sum-check fitted for this stem (gain, offset, polarity), when analysed.
     pub fit: Option<StemFit>,
+    /// Frames of the pass this bus's limiter / clipper detection did not see, when analysed.
+    pub unseen_frames: Option<u64>,
 }
 
 impl BusInput {
@@ -36,6 +39,7 @@ impl BusInput {
             reading,
             dynamics: None,
             fit: None,
+            unseen_frames: None,
         }
     }
 }
@@ -115,4 +119,7 @@ pub struct ReportInput {
     /// The delivered files, when the report checks files (the command-line checker); `None`
     /// in the plugin.
     pub files: Option<FilesInput>,
+    /// How the master's analysis covered the pass (render mode, speed, what went unchecked);
+    /// `None` before it ran, and in the file checker.
+    pub coverage: Option<Coverage>,
 }

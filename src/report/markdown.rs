@@ -2,7 +2,8 @@
 //! JSON, laid out to be read as plain text as well as rendered.
 
 use super::model::{
-    BusLevels, Finding, LimiterReport, LimiterVerdict, Report, Severity, StemReport, WindowStatus,
+    BusLevels, Finding, LimiterReport, LimiterVerdict, Pass, RenderModeReport, Report, Severity,
+    StemReport, UncheckedReason, WindowStatus,
 };
 use super::pass::problem;
 use super::units::{fmt_db, fmt_time, plural};
@@ -51,7 +52,10 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
             plural(count(Severity::Warn), "warning", "warnings"),
             plural(count(Severity::Info), "note", "notes"),
         ),
-        format!("| Created | {} |", report.created_utc.replace('T', " ").replace('Z', " UTC")),
+        format!(
+            "| Created | {} |",
+            report.created_utc.replace('T', " ").replace('Z', " UTC")
+        ),
         format!(
             "| Plugin | Stemcheck {} (report schema `{}`) |",
             cell(&report.plugin_version),
@@ -59,9 +63,14 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
         ),
         format!(
             "| Sample rate | {} |",
-            report.sample_rate.map_or("unknown".into(), |r| format!("{r} Hz"))
+            report
+                .sample_rate
+                .map_or("unknown".into(), |r| format!("{r} Hz"))
         ),
         format!("| Pass | {range}, {state} |"),
+    ]);
+    md.extend(coverage_row(pass));
+    md.extend([
         format!(
             "| Thresholds | window {} to {} dBFS, true-peak ceiling {} dBTP, null tolerance {} dB |",
             fmt_db(t.window_low_db),
@@ -71,6 +80,35 @@ fn summary(report: &Report, rate: f64, md: &mut Vec<String>) {
         ),
         String::new(),
     ]);
+}
+
+/// How the host ran the pass and how much of it the analysis saw.
+fn coverage_row(pass: &Pass) -> Option<String> {
+    let mode = pass.render_mode?;
+    let mode = match (mode, pass.render_mode_inferred) {
+        (RenderModeReport::Offline, Some(true)) => "offline render (inferred from its speed)",
+        (RenderModeReport::Offline, _) => "offline render",
+        (RenderModeReport::Realtime, _) => "real time",
+    };
+    let speed = pass
+        .speed
+        .map_or(String::new(), |s| format!(" at {s:.1}× real time"));
+    let checked = match (pass.unchecked_frames, pass.analysed_frames) {
+        (Some(0), Some(n)) => format!("every frame ({n} per channel)"),
+        (Some(u), Some(n)) if n > 0 => format!(
+            "**{u} of {n} frames unchecked ({:.1} %)**{}; the sum-check figures and limiter \
+             verdicts cover the rest",
+            100.0 * u as f64 / n as f64,
+            match pass.unchecked_reason {
+                Some(UncheckedReason::Outran) => ": the host ran ahead of the analysis",
+                Some(UncheckedReason::Missing) => ": stems had not produced them",
+                Some(UncheckedReason::Pending) => ": not read yet when the report was made",
+                None => "",
+            }
+        ),
+        _ => "nothing yet".into(),
+    };
+    Some(format!("| Checked | {checked}; {mode}{speed} |"))
 }
 
 const LEVEL_HEADER: &str = "| channels | sample peak (dBFS) | true peak (dBTP) | headroom (dB) | \
@@ -132,7 +170,15 @@ fn stems(report: &Report, md: &mut Vec<String>) {
             s.slot.map_or("—".into(), |v| v.to_string()),
             stem_rate(s),
             level_cells(&s.levels),
-            if s.alive { "yes" } else { "**stale**" },
+            if !s.alive {
+                "**stale**"
+            } else if s.levels.unmetered {
+                "**not metering**"
+            } else if s.levels.bypassed {
+                "**bypassed**"
+            } else {
+                "yes"
+            },
         ));
     }
     md.push(String::new());
@@ -153,14 +199,14 @@ fn files(report: &Report, md: &mut Vec<String>) {
     md.push(String::new());
     md.push(
         "| name | file | format | rate (Hz) | channels | length (samples) | duration (s) | \
-         pre-roll (s) | tail (s) |"
+         pre-roll (s) | tail (s) | start (BWF) |"
             .into(),
     );
-    md.push("|---|---|---|---:|---:|---:|---:|---:|---:|".into());
+    md.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|".into());
     let secs = |v: Option<f64>| v.map_or("silent".into(), |v| format!("{v:.3}"));
     for f in files.stems.iter().chain(&files.mix) {
         md.push(format!(
-            "| {} | {} | {} {}-bit {} | {} | {}{} | {} | {:.3} | {} | {} |",
+            "| {} | {} | {} {}-bit {} | {} | {}{} | {} | {:.3} | {} | {} | {} |",
             cell(&f.name),
             cell(&f.file),
             f.container,
@@ -173,9 +219,61 @@ fn files(report: &Report, md: &mut Vec<String>) {
             f.duration_s,
             secs(f.leading_silence_s),
             secs(f.tail_s),
+            bwf_start(f),
         ));
     }
     md.push(String::new());
+    if let Some(text) = mix_sentence(files) {
+        md.push(text);
+        md.push(String::new());
+    }
+}
+
+/// A file's BWF start as `hh:mm:ss.mmm (samples)`, or `none`.
+fn bwf_start(f: &super::model::FileReport) -> String {
+    f.time_reference_samples.map_or("none".into(), |t| {
+        format!(
+            "{} ({t})",
+            super::file_rules::fmt_time_of_day(t, f.sample_rate)
+        )
+    })
+}
+
+/// How the mix was chosen, when it was not given.
+fn mix_sentence(files: &super::model::FilesReport) -> Option<String> {
+    let d = files.mix_detection.as_ref()?;
+    let line = |c: &super::file_mix::CandidateReport| {
+        format!(
+            "{} ({}: null {}, {} after a gain fit)",
+            cell(&c.name),
+            c.role.replace('_', " "),
+            c.null_db.map_or("—".into(), |v| format!("{v:.1} dB")),
+            c.likeness_db.map_or("—".into(), |v| format!("{v:.1} dB")),
+        )
+    };
+    let considered: Vec<String> = d.candidates.iter().map(line).collect();
+    let head = match (d.method.as_str(), &d.mix) {
+        ("given", Some(m)) => format!("The mix, {}, was given.", cell(m)),
+        ("found", Some(m)) => format!(
+            "The mix, {}, was found among the files: it was compared with the sum of the others \
+             over the first {:.2} s.",
+            cell(m),
+            d.compared_s
+        ),
+        _ => format!(
+            "No mix was given and none of the files is one (compared over the first {:.2} s): \
+             the stems are compared with their own sum.",
+            d.compared_s
+        ),
+    };
+    if considered.is_empty() {
+        Some(head)
+    } else {
+        Some(format!(
+            "{head} Files considered as the mix: {}.",
+            considered.join("; ")
+        ))
+    }
 }
 
 fn stem_rate(s: &StemReport) -> String {
@@ -269,6 +367,21 @@ fn dynamics(report: &Report, md: &mut Vec<String>) {
         md.push(row(&stem.name, &stem.limiter));
     }
     md.push(String::new());
+    let unseen: Vec<String> = std::iter::once((&report.master.name, &report.master.limiter))
+        .chain(report.stems.iter().map(|s| (&s.name, &s.limiter)))
+        .filter_map(|(name, l)| match l.unseen_frames {
+            Some(n) if n > 0 => Some(format!("{} {n}", cell(name))),
+            _ => None,
+        })
+        .collect();
+    if !unseen.is_empty() {
+        md.push(format!(
+            "Frames of the pass the detection did not see: {}. These verdicts cover only the \
+             rest.",
+            unseen.join(", ")
+        ));
+        md.push(String::new());
+    }
 }
 
 fn findings(findings: &[Finding], md: &mut Vec<String>) {
@@ -319,7 +432,9 @@ fn legend(md: &mut Vec<String>) {
             "- **DC offset**: mean sample value (linear, 0 = none). **Correlation**: stereo \
              correlation over the pass, 1 = mono-like, 0 = unrelated, -1 = out of phase.",
             "- **Alive**: whether the stem's meter sent readings within the last second; a \
-             **stale** stem's figures may be old.",
+             **stale** stem's figures may be old. A **bypassed** stem is bypassed in the host \
+             (its figures are from before); a stem **not metering** runs at a sample rate \
+             Stemcheck does not measure.",
             "- **silence**: digital silence, no level to show. **—**: not measured.",
             "- **Pass**: the part of the song played since the meters were reset; complete when \
              it started at the session start and never jumped forward.",
@@ -440,5 +555,50 @@ mod tests {
         assert!(md.contains("incomplete: the pass began at 0:02.0"), "{md}");
         assert!(md.contains("## Stems (0 visible)"));
         assert!(md.contains("separate processes"));
+    }
+
+    #[test]
+    fn the_read_me_says_how_the_pass_was_run_and_what_went_unchecked() {
+        use crate::analysis::coverage::{Coverage, RenderMode};
+        let mut input = clean();
+        assert!(!render_markdown(&build_report(&input)).contains("| Checked |"));
+        input.coverage = Some(Coverage {
+            render_mode: RenderMode::Offline,
+            inferred: true,
+            speed: Some(63.04),
+            frames: 1_000_000,
+            stem_unseen: vec![0; 3],
+            ..Coverage::default()
+        });
+        let md = render_markdown(&build_report(&input));
+        assert!(
+            md.contains(
+                "| Checked | every frame (1000000 per channel); offline render (inferred from \
+                 its speed) at 63.0× real time |"
+            ),
+            "{md}"
+        );
+        input.coverage = Some(Coverage {
+            render_mode: RenderMode::Realtime,
+            speed: Some(41.7),
+            frames: 1_000_000,
+            lost: 250_000,
+            outran: 250_000,
+            stem_unseen: vec![0; 3],
+            ..Coverage::default()
+        });
+        input.stems[0].unseen_frames = Some(250_000);
+        let md = render_markdown(&build_report(&input));
+        assert!(
+            md.contains("**250000 of 1000000 frames unchecked (25.0 %)**: the host ran ahead"),
+            "{md}"
+        );
+        assert!(md.contains("real time at 41.7× real time |"), "{md}");
+        assert!(
+            md.contains("Frames of the pass the detection did not see: 03_Keys 250000."),
+            "{md}"
+        );
+        assert!(md.contains("`sum.incomplete`"), "{md}");
+        no_bad_numbers(&md);
     }
 }

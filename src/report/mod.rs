@@ -7,7 +7,9 @@
 //! [`Verdict::from_findings`] give the live checklist and banner from the same rules.
 
 mod build;
+mod coverage_rules;
 mod file_input;
+mod file_mix;
 mod file_model;
 mod file_rules;
 mod files;
@@ -22,21 +24,24 @@ mod sum_rules;
 mod units;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use build::build_report;
+pub use coverage_rules::id as coverage_id;
 pub use file_input::{Encoding, FileFacts, FileSettings, FilesInput};
-pub use file_rules::id as file_id;
+pub use file_mix::{CandidateRole, MixCandidate, MixChoice, MixMethod, MixReport};
+pub use file_rules::{fmt_time_of_day, id as file_id};
 pub use files::{write_report, ReportFiles, ReportWriteError};
 pub use input::{BusInput, ReportInput, SumInput, Thresholds};
 pub use markdown::render_markdown;
 pub use model::{
     BusLevels, FileReport, FilesReport, Finding, LimiterReport, LimiterVerdict, MasterReport, Pass,
-    Report, Scope, Severity, StemReport, SumReport, ThresholdsReport, Verdict, WindowStatus,
-    SCHEMA,
+    RenderModeReport, Report, Scope, Severity, StemReport, SumReport, ThresholdsReport,
+    UncheckedReason, Verdict, WindowStatus, SCHEMA,
 };
 pub use order::{compare_names, sort_stems};
 pub use pass::pass_of;
 pub use rules::{evaluate, id};
 pub use stamp::{file_stamp, format_utc};
 pub use sum_rules::id as analysis_id;
+pub use units::fmt_time;

@@ -42,8 +42,8 @@ pub struct Report {
     pub files: Option<FilesReport>,
 }
 
-/// The played range of a pass.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The played range of a pass, and how the master's analysis covered it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pass {
     /// Transport position where the pass began, samples; `null` if nothing was played.
     pub start_samples: Option<i64>,
@@ -53,6 +53,57 @@ pub struct Pass {
     pub complete: bool,
     /// Playback skipped forward over material during the pass.
     pub jumped: bool,
+    /// How the host ran the pass (`realtime` or `offline`); `null` when the master's analysis
+    /// did not run (and in the file checker's reports).
+    #[serde(default)]
+    pub render_mode: Option<RenderModeReport>,
+    /// The host did not say (VST3): Stemcheck inferred `render_mode` from the host's speed.
+    #[serde(default)]
+    pub render_mode_inferred: Option<bool>,
+    /// Audio seconds per wall-clock second while the pass played; `null` until measured.
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Frames (per channel) of the pass the master's analysis had to cover.
+    #[serde(default)]
+    pub analysed_frames: Option<u64>,
+    /// Frames of the pass that the sum-check or some bus's limiter / clipper detection never
+    /// saw, whichever is more (frames not reached yet do not count).
+    #[serde(default)]
+    pub unchecked_frames: Option<u64>,
+    /// Why frames went unchecked: `outran` (the host ran ahead of the analysis and overwrote
+    /// them), `missing` (a stem had not produced them) or `pending` (the analysis had not read
+    /// them yet when the report was made); `null` when none did.
+    #[serde(default)]
+    pub unchecked_reason: Option<UncheckedReason>,
+}
+
+/// How the host ran the pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderModeReport {
+    /// In real time (or not declared offline): nothing waited for the analysis.
+    Realtime,
+    /// An offline render: the analysis held the host back as needed to see every frame.
+    Offline,
+}
+
+/// Why frames of the pass went unchecked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UncheckedReason {
+    /// The host ran ahead of the analysis and overwrote audio before it was read.
+    Outran,
+    /// A stem had not produced those positions.
+    Missing,
+    /// The analysis had not read them yet when the report was made, after the pass ended.
+    Pending,
+}
+
+impl Pass {
+    /// Whether anything was played: a start and an end with samples between them.
+    pub fn played(&self) -> bool {
+        matches!((self.start_samples, self.end_samples), (Some(s), Some(e)) if e > s)
+    }
 }
 
 /// Overall sign-off: any fail → `not_ready`, else any warn → `warnings`, else `ready`.
@@ -207,6 +258,14 @@ pub struct BusLevels {
     pub dc_offset_per_channel: Vec<f64>,
     /// Stereo correlation over the pass, −1…1; `null` for mono or before any signal.
     pub correlation: Option<f64>,
+    /// The bus runs at a sample rate Stemcheck does not meter (or its meters stopped): its
+    /// audio passed through unmeasured and every reading above is empty.
+    #[serde(default)]
+    pub unmetered: bool,
+    /// The host bypasses the bus's Stemcheck: its audio passes through unmeasured, and the
+    /// readings above are those from before the bypass.
+    #[serde(default)]
+    pub bypassed: bool,
 }
 
 /// The master bus.
@@ -262,6 +321,9 @@ pub struct LimiterReport {
     pub ceiling_dbfs: Option<f64>,
     /// Estimated gain reduction, dB.
     pub gain_reduction_db: Option<f64>,
+    /// Frames of the pass this bus's detection did not see; `null` until analysed.
+    #[serde(default)]
+    pub unseen_frames: Option<u64>,
 }
 
 /// What limiter detection concluded.
@@ -305,6 +367,10 @@ pub struct SumReport {
     pub compared_frames: Option<u64>,
     /// Frames left out: a stem had not produced them (yet, or any more), or a jump.
     pub skipped_frames: Option<u64>,
+    /// Frames of the pass the sum-check never had: audio overwritten before it was read, or
+    /// a stem that had not produced it (part of `skipped_frames`).
+    #[serde(default)]
+    pub unchecked_frames: Option<u64>,
 }
 
 impl SumReport {

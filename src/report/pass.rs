@@ -11,14 +11,16 @@ pub fn pass_of(reading: &MeterSnapshot) -> Pass {
     let start_samples = position(reading.pass_start);
     let end_samples = position(reading.pass_end);
     let jumped = reading.flags & FLAG_PASS_JUMPED != 0;
-    let ran = matches!((start_samples, end_samples), (Some(s), Some(e)) if e > s);
     let from_start = start_samples.is_some_and(|s| s <= 0);
-    Pass {
+    let mut pass = Pass {
         start_samples,
         end_samples,
-        complete: ran && from_start && !jumped,
+        complete: false,
         jumped,
-    }
+        ..Pass::default()
+    };
+    pass.complete = pass.played() && from_start && !jumped;
+    pass
 }
 
 /// Why a pass is incomplete, as the end of a sentence; `None` when it is complete.
@@ -26,9 +28,8 @@ pub(crate) fn problem(pass: &Pass, sample_rate: f64) -> Option<String> {
     if pass.complete {
         return None;
     }
-    let ran = matches!((pass.start_samples, pass.end_samples), (Some(s), Some(e)) if e > s);
     Some(match pass.start_samples {
-        _ if !ran => "nothing has been played since the last reset".to_string(),
+        _ if !pass.played() => "nothing has been played since the last reset".to_string(),
         Some(s) if s > 0 => format!(
             "the pass began at {} (sample {s}), not at the session start",
             fmt_time(s, sample_rate)

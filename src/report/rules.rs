@@ -8,8 +8,9 @@ use super::input::{BusInput, ReportInput, Thresholds};
 use super::model::{Finding, Pass, Scope, Severity};
 use super::order::{compare_names, sort_stems};
 use super::pass::{pass_of, problem};
-use super::units::{fmt_db, fmt_time, level_db, plural, position, rate_hz, round};
+use super::units::{fmt_db, fmt_db_pair, fmt_time, level_db, plural, position, rate_hz, round};
 use crate::dsp::level::{to_db, WindowStatus};
+use crate::dsp::rates::{is_metered_rate, MAX_METERED_RATE, MIN_METERED_RATE};
 use crate::dsp::snapshot::EventSnapshot;
 
 /// The rule ids (part of the report contract; the README lists them with their severities).
@@ -36,6 +37,10 @@ pub mod id {
     pub const PASS_INCOMPLETE: &str = "pass.incomplete";
     /// The master sees no stems at all (warn).
     pub const STEMS_NONE: &str = "stems.none";
+    /// A bus runs at a sample rate Stemcheck does not meter, or its meters stopped (warn).
+    pub const SIGNAL_UNMETERED: &str = "signal.unmetered";
+    /// The host bypasses a bus's Stemcheck (warn).
+    pub const SIGNAL_BYPASSED: &str = "signal.bypassed";
 }
 
 /// Level below which a bus counts as silent, dBFS (the meters' silence threshold).
@@ -88,6 +93,7 @@ pub fn evaluate(input: &ReportInput) -> Vec<Finding> {
         stem_rules(stem, master, &master_pass, &context, &mut out);
     }
     super::sum_rules::evaluate_analysis(input, &mut out);
+    super::coverage_rules::evaluate_coverage(input, &mut out);
     if let Some(files) = &input.files {
         let hz = rate_hz(master.reading.sample_rate).unwrap_or(0);
         super::file_rules::evaluate_files(files, hz, &mut out);
@@ -208,26 +214,46 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     let tp = level_db(r.max_true_peak());
     let silent = r.is_silent();
 
+    if r.is_unmetered() {
+        // Nothing was measured: no level, clip or silence finding would mean anything.
+        out.push(unmetered_finding(bus));
+        return;
+    }
+    if r.is_bypassed() {
+        out.push(bus.finding(
+            id::SIGNAL_BYPASSED,
+            Severity::Warn,
+            format!(
+                "{who} is bypassed in the host: its audio passes through unmeasured, and its \
+                 figures are from before the bypass. Switch the bypass off and play the pass \
+                 again."
+            ),
+            None,
+            None,
+        ));
+    }
+
     match (WindowStatus::classify(tp_exact, low, high), tp) {
         (WindowStatus::Over, Some(tp)) => {
             // Rounded up to a tenth, so turning down by the figure shown is always enough (the
             // small bias keeps 1.2000000001 from becoming 1.3).
             let by = ((tp - f64::from(high)) * 10.0 - 1e-6).ceil().max(1.0) / 10.0;
+            let exact = tp_exact.map_or(tp, f64::from);
+            let (peak, top) = fmt_db_pair(exact, f64::from(high));
             out.push(bus.finding(
                 id::HEADROOM_OVER,
                 Severity::Warn,
                 format!(
-                    "{who} peaks at {} dBTP, above the {} dBFS window top: turn it down by \
-                     {by:.1} dB.",
-                    fmt_db(tp),
-                    fmt_db(f64::from(high))
+                    "{who} peaks at {peak} dBTP, above the {top} dBFS window top: turn it \
+                     down by {by:.1} dB."
                 ),
                 Some(tp),
                 Some(f64::from(high)),
             ));
         }
-        // A silent stem is reported as silent (a warning), not as having headroom to spare.
-        (WindowStatus::Under, _) if silent && bus.scope == Scope::Stem => {}
+        // A silent stem is reported as silent (a warning), not as having headroom to spare; a
+        // bypassed bus's silence is only the absence of readings.
+        (WindowStatus::Under, _) if silent && (bus.scope == Scope::Stem || r.is_bypassed()) => {}
         (WindowStatus::Under, _) if silent => out.push(bus.finding(
             id::HEADROOM_UNDER,
             Severity::Info,
@@ -236,6 +262,7 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
             Some(f64::from(low)),
         )),
         (WindowStatus::Under, Some(tp)) => {
+            let (peak, bottom) = fmt_db_pair(tp_exact.map_or(tp, f64::from), f64::from(low));
             let advice = if bus.scope == Scope::Master {
                 format!(
                     "; the stems summed at unity usually land between {} and {} dBFS",
@@ -249,10 +276,8 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
                 id::HEADROOM_UNDER,
                 Severity::Info,
                 format!(
-                    "{who} peaks at {} dBTP, below the {} dBFS window bottom: more headroom \
-                     than asked{advice}.",
-                    fmt_db(tp),
-                    fmt_db(f64::from(low))
+                    "{who} peaks at {peak} dBTP, below the {bottom} dBFS window bottom: more \
+                     headroom than asked{advice}."
                 ),
                 Some(tp),
                 Some(f64::from(low)),
@@ -264,7 +289,9 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     let overs = r.true_peak_overs;
     let above = tp_exact.is_some_and(|db| f64::from(db) > ceiling);
     if above || overs.count > 0 {
-        let tp_text = tp.map_or("silence".to_string(), |v| format!("{} dBTP", fmt_db(v)));
+        let tp_text = tp_exact.map_or("silence".to_string(), |v| {
+            format!("{} dBTP", fmt_db_pair(f64::from(v), ceiling).0)
+        });
         let message = if above {
             let detail = if overs.count > 0 {
                 format!(
@@ -349,6 +376,42 @@ fn bus_rules(bus: &Bus, t: &Thresholds, context: &Context, out: &mut Vec<Finding
     }
 }
 
+/// `signal.unmetered`: the bus's rate is outside the metered range (value: the rate, threshold:
+/// the range end it is beyond), or its meters stopped after an internal error.
+fn unmetered_finding(bus: &Bus) -> Finding {
+    let who = &bus.subject;
+    let rate = bus.input.reading.sample_rate;
+    let hz = round(f64::from(rate), 2);
+    if is_metered_rate(rate) {
+        return bus.finding(
+            id::SIGNAL_UNMETERED,
+            Severity::Warn,
+            format!(
+                "{who} is not metered: Stemcheck's meters stopped after an internal error. Its \
+                 audio passes through untouched; reload the plugin to measure it."
+            ),
+            Some(hz),
+            None,
+        );
+    }
+    let (side, limit) = if rate < MIN_METERED_RATE {
+        ("below", MIN_METERED_RATE)
+    } else {
+        ("above", MAX_METERED_RATE)
+    };
+    bus.finding(
+        id::SIGNAL_UNMETERED,
+        Severity::Warn,
+        format!(
+            "{who} runs at {hz} Hz, {side} the {limit} Hz that Stemcheck meters \
+             ({MIN_METERED_RATE}–{MAX_METERED_RATE} Hz): its audio passes through untouched but \
+             nothing of it is measured."
+        ),
+        Some(hz),
+        Some(f64::from(limit)),
+    )
+}
+
 /// Rules that only make sense for a stem, measured against the master.
 fn stem_rules(
     stem: &BusInput,
@@ -386,15 +449,19 @@ fn stem_rules(
             id::STEM_STALE,
             Severity::Warn,
             format!(
-                "{who} has sent no readings for over a second: its plugin is bypassed, \
-                 removed or not being processed, so its figures may be old."
+                "Stemcheck on {who} has sent no readings for over a second: the host is not \
+                 running it (the plugin is bypassed or deactivated, or the track is frozen, \
+                 inactive or removed), so its figures may be old. Its bus may well be playing: \
+                 enable the plugin for the pass."
             ),
             None,
             None,
         ));
     }
 
-    if r.is_silent() {
+    // A stem the host stopped running reads as silent whatever its bus plays: `stem.stale`
+    // says so instead of blaming the routing; a bypassed or unmetered stem measured nothing.
+    if r.is_silent() && stem.alive && r.is_metering() {
         out.push(bus.finding(
             id::STEM_SILENT,
             Severity::Warn,
@@ -451,7 +518,7 @@ fn when(events: &EventSnapshot, rate: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::snapshot::{FLAG_PASS_JUMPED, NO_POSITION};
+    use crate::dsp::snapshot::{MeterSnapshot, FLAG_PASS_JUMPED, NO_POSITION};
     use crate::report::fixtures::{bus, clean, events, silent};
     use crate::report::model::Verdict;
 
@@ -543,6 +610,7 @@ mod tests {
             settings: FileSettings::default(),
             stems: Vec::new(),
             mix: None,
+            mix_choice: None,
         };
         input.files = Some(files.clone());
         let findings = evaluate(&input);
@@ -635,6 +703,46 @@ mod tests {
             "a silent stem is not reported as having headroom"
         );
         assert_eq!(Verdict::from_findings(&findings), Verdict::Warnings);
+        // A stem whose plugin the host stopped running is stale, not "silent, check the
+        // routing": its bus may well be playing.
+        let mut input = clean();
+        input.stems.push(silent("05_Fx", 5));
+        input.stems.last_mut().unwrap().alive = false;
+        let findings = evaluate(&input);
+        let stale = find(&findings, id::STEM_STALE, Some("05_Fx")).expect("stale");
+        assert!(
+            stale.message.contains("bypassed or deactivated"),
+            "{}",
+            stale.message
+        );
+        assert!(find(&findings, id::STEM_SILENT, Some("05_Fx")).is_none());
+    }
+
+    #[test]
+    fn figures_never_contradict_their_own_rounding() {
+        // 04_Lead at -2.96 dBTP: one decimal would read "-3.0 dBTP, above the -3.0 window".
+        let mut input = clean();
+        input.stems.push(bus("04_Lead", 4, -2.96));
+        let f = evaluate(&input);
+        let over = find(&f, id::HEADROOM_OVER, Some("04_Lead")).expect("over");
+        assert!(
+            over.message.contains(
+                "peaks at -2.96 dBTP, above the -3.0 dBFS window top: turn it down by 0.1 dB"
+            ),
+            "{}",
+            over.message
+        );
+        let mut input = clean();
+        input.stems.push(bus("05_Pad", 5, -6.04));
+        let f = evaluate(&input);
+        let under = find(&f, id::HEADROOM_UNDER, Some("05_Pad")).expect("under");
+        assert!(
+            under
+                .message
+                .contains("peaks at -6.04 dBTP, below the -6.0 dBFS"),
+            "{}",
+            under.message
+        );
     }
 
     #[test]
@@ -721,5 +829,100 @@ mod tests {
             (Severity::Info, s("Stem 9"), id::HEADROOM_UNDER.into()),
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_unmetered_stem_is_a_warning_and_nothing_else_about_its_levels() {
+        use crate::dsp::snapshot::FLAG_UNMETERED;
+        let mut input = clean();
+        // As an instance activated at 1234.5678 Hz publishes: empty readings, the flag.
+        let odd = &mut input.stems[0].reading;
+        *odd = MeterSnapshot {
+            sample_rate: 1_234.567_8,
+            channels: 2,
+            flags: FLAG_UNMETERED,
+            clips: crate::report::fixtures::no_events(),
+            true_peak_overs: crate::report::fixtures::no_events(),
+            flat_tops: crate::report::fixtures::no_events(),
+            pass_start: NO_POSITION,
+            pass_end: NO_POSITION,
+            position: NO_POSITION,
+            blocks: 10,
+            ..Default::default()
+        };
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, Some("03_Keys")).expect("signal.unmetered");
+        assert_eq!(f.severity, Severity::Warn);
+        assert_eq!(f.value, Some(1_234.57));
+        assert_eq!(f.threshold, Some(8_000.0));
+        assert!(
+            f.message.contains("1234.57 Hz") && f.message.contains("below"),
+            "{}",
+            f.message
+        );
+        assert!(
+            find(&findings, id::STEM_SILENT, Some("03_Keys")).is_none(),
+            "unmeasured is not silent: {findings:#?}"
+        );
+        assert!(find(&findings, id::HEADROOM_UNDER, Some("03_Keys")).is_none());
+        assert!(find(&findings, id::STEMS_SAMPLE_RATE, Some("03_Keys")).is_some());
+        assert_eq!(
+            Verdict::from_findings(&findings),
+            Verdict::NotReady,
+            "a rate mismatch"
+        );
+
+        // An unmetered master above the range, alone: the warning names the upper end.
+        let mut input = clean();
+        input.stems.clear();
+        input.master.reading.flags |= FLAG_UNMETERED;
+        input.master.reading.sample_rate = 1e6;
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, None).expect("master unmetered");
+        assert_eq!((f.scope, f.threshold), (Scope::Master, Some(768_000.0)));
+        assert!(f.message.contains("above"), "{}", f.message);
+
+        // Unmetered at a metered rate: the meters stopped (an internal error).
+        let mut input = clean();
+        input.stems[1].reading.flags |= FLAG_UNMETERED;
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_UNMETERED, Some("01_Kick")).unwrap();
+        assert!(f.message.contains("internal error"), "{}", f.message);
+        assert_eq!(f.threshold, None);
+    }
+
+    #[test]
+    fn a_bypassed_stem_is_named_and_keeps_its_real_events() {
+        use crate::dsp::snapshot::FLAG_BYPASSED;
+        let mut input = clean();
+        input.stems[2].reading.flags |= FLAG_BYPASSED;
+        input.stems[2].reading.clips = events(3, 4_800, 9_600);
+        let findings = evaluate(&input);
+        let f = find(&findings, id::SIGNAL_BYPASSED, Some("02_Bass")).expect("signal.bypassed");
+        assert_eq!(f.severity, Severity::Warn);
+        assert!(f.message.contains("bypassed"), "{}", f.message);
+        assert!(
+            find(&findings, id::CLIP_SAMPLES, Some("02_Bass")).is_some(),
+            "clips measured before the bypass still count"
+        );
+        assert!(!fired(
+            &findings
+                .iter()
+                .filter(|f| f.stem.as_deref() != Some("02_Bass"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            id::SIGNAL_BYPASSED
+        ));
+        // Bypassed from the start: no readings, which is not silence.
+        let mut input = clean();
+        input.stems[0] = silent("03_Keys", 3);
+        input.stems[0].reading.flags |= FLAG_BYPASSED;
+        let findings = evaluate(&input);
+        assert!(
+            find(&findings, id::STEM_SILENT, Some("03_Keys")).is_none(),
+            "{findings:#?}"
+        );
+        assert!(find(&findings, id::SIGNAL_BYPASSED, Some("03_Keys")).is_some());
+        assert_eq!(Verdict::from_findings(&findings), Verdict::Warnings);
     }
 }

@@ -91,12 +91,7 @@ pub fn evaluate_analysis(input: &ReportInput, out: &mut Vec<Finding>) {
                 id::SUM_UNACCOUNTED,
                 Severity::Fail,
                 None,
-                format!(
-                    "The master carries signal that no stem explains ({} dB relative to the \
-                     master): a track, return or bus reaches the master without passing \
-                     through a metered stem. Route it through a stem, or add one for it.",
-                    fmt_db(u)
-                ),
+                unaccounted_sentence(u, &input.stems),
                 Some(u),
                 Some(tolerance),
             ));
@@ -131,6 +126,55 @@ pub fn evaluate_analysis(input: &ReportInput, out: &mut Vec<Finding>) {
         if let Some(fit) = &stem.fit {
             fit_rules(stem, fit, fit_explains, out);
         }
+    }
+}
+
+/// A single stem's fitted gain off by more than this while every other stem fits within
+/// [`FOLLOWER_OTHERS_DB`] says the residual follows that stem, dB.
+const FOLLOWER_DB: f64 = 0.5;
+/// See [`FOLLOWER_DB`].
+const FOLLOWER_OTHERS_DB: f64 = 0.2;
+
+/// What the unaccounted signal most likely is. With signal no stem carries, least squares
+/// leans a stem's gain towards whatever in the residual resembles it: when exactly one stem's
+/// gain moves, the residual is that stem's audio by another path (a send to a return routed
+/// straight to the master, a delay or filter after its meter); when none does, it is a source
+/// of its own.
+fn unaccounted_sentence(u: f64, stems: &[BusInput]) -> String {
+    let deviation = |s: &BusInput| {
+        s.fit.as_ref().map(|f| {
+            f.gain_db
+                .iter()
+                .flatten()
+                .map(|g| f64::from(*g).abs())
+                .fold(0.0, f64::max)
+        })
+    };
+    let fitted: Vec<(&BusInput, f64)> = stems
+        .iter()
+        .filter_map(|s| deviation(s).map(|d| (s, d)))
+        .collect();
+    let movers: Vec<&(&BusInput, f64)> = fitted.iter().filter(|(_, d)| *d > FOLLOWER_DB).collect();
+    let quiet = fitted
+        .iter()
+        .filter(|(_, d)| *d <= FOLLOWER_OTHERS_DB)
+        .count();
+    let level = fmt_db(u);
+    match movers.as_slice() {
+        [(stem, d)] if quiet + 1 == fitted.len() => format!(
+            "The master carries signal that no stem explains ({level} dB relative to the \
+             master), and it follows {name}: {name} fits {d:.1} dB off unity where every other \
+             stem fits at unity. Something fed by {name} reaches the master without passing its \
+             stem: a send to a return routed straight to the master, or a delay or filter after \
+             its meter. Route it into {name}'s stem.",
+            name = stem.name,
+        ),
+        _ => format!(
+            "The master carries signal that no stem explains ({level} dB relative to the \
+             master): a track, return or bus reaches the master without passing through a \
+             metered stem, or a copy of a stem does (a send, or a delay or filter after a \
+             stem's meter). Route it through a stem, or add one for it."
+        ),
     }
 }
 
@@ -277,25 +321,68 @@ fn fit_rules(
             _ => Some(g),
         });
     if let Some(g) = worst.filter(|g| gains_trusted && g.abs() > GAIN_TOLERANCE_DB) {
-        let per_channel: Vec<String> = fit
-            .gain_db
-            .iter()
-            .map(|g| g.map_or("-".into(), |g| format!("{} dB", fmt_db(f64::from(g)))))
-            .collect();
         out.push(finding(
             id::SUM_GAIN,
             Severity::Warn,
             Some(stem),
-            format!(
-                "{who} reaches the master at {} ({}): its fader or pan after the meter is not \
-                 at unity, so the bounced stem is not at its level in the mix. Set it to 0 dB \
-                 and centre, or print the gain into the stem.",
-                fmt_db(g),
-                per_channel.join(" / ")
-            ),
+            gain_sentence(who, &fit.gain_db),
             Some(g),
             Some(GAIN_TOLERANCE_DB),
         ));
+    }
+}
+
+/// Exactly twice the stem (+6.02 dB) within this, dB: the stem reaches the master twice.
+const DOUBLING_TOLERANCE_DB: f64 = 0.05;
+
+/// What a fitted gain says and what most likely set it: every channel at +6.02 dB is the
+/// stem arriving twice (a parallel path), equal gains are a fader, unequal ones a pan.
+fn gain_sentence(who: &str, gains: &[Option<f32>]) -> String {
+    let shown: Vec<f64> = gains.iter().flatten().map(|&g| f64::from(g)).collect();
+    let per_channel = |names: &[&str]| {
+        gains
+            .iter()
+            .zip(names)
+            .map(|(g, n)| {
+                g.map_or(format!("nothing {n}"), |g| {
+                    format!("{} dB {n}", fmt_db(f64::from(g)))
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let channels = per_channel(if gains.len() == 1 {
+        &["mono"]
+    } else {
+        &["left", "right"]
+    });
+    let doubled = 20.0 * 2f64.log10();
+    let all_close = |target: f64, tol: f64| {
+        !shown.is_empty() && shown.iter().all(|g| (g - target).abs() <= tol)
+    };
+    if all_close(doubled, DOUBLING_TOLERANCE_DB) {
+        return format!(
+            "{who} reaches the master twice as loud ({channels}: exactly double): the same \
+             audio gets there by a second path that bypasses the stem (the track also feeds \
+             the master directly, or a send does), so the bounced stem holds half of it. Route \
+             it through its bus only."
+        );
+    }
+    let mean = shown.iter().sum::<f64>() / shown.len().max(1) as f64;
+    let how = if mean < 0.0 { "lower" } else { "higher" };
+    let level = format!("{} dB {how}", fmt_db(mean.abs()).trim_start_matches('+'));
+    if all_close(mean, 0.05) {
+        format!(
+            "{who} reaches the master {level} than it is metered ({channels}): a fader or \
+             gain after the meter is not at 0 dB, so the bounced stem is not at its level in \
+             the mix. Set it to 0 dB, or print the gain into the stem."
+        )
+    } else {
+        format!(
+            "{who} reaches the master with its channels at different gains ({channels}): a \
+             pan or balance control after the meter is off centre, so the bounced stem is \
+             not placed as in the mix. Centre it, or print the pan into the stem."
+        )
     }
 }
 
@@ -433,9 +520,78 @@ mod tests {
             (Some("01_Kick"), Some(-2.0))
         );
         assert_eq!(gain.severity, Severity::Warn);
+        assert!(
+            gain.message
+                .contains("2.0 dB lower than it is metered (-2.0 dB left, -2.0 dB right)")
+                && gain.message.contains("fader"),
+            "{}",
+            gain.message
+        );
         // 0.1 dB is still unity (the rule is "> 0.1 dB").
         stem_mut(&mut input, "01_Kick").fit = Some(fit(0.1));
         assert!(!evaluate(&input).iter().any(|f| f.id == id::SUM_GAIN));
+    }
+
+    #[test]
+    fn a_gain_names_its_likely_cause() {
+        let message = |gains: Vec<Option<f32>>| {
+            let mut input = analysed();
+            stem_mut(&mut input, "01_Kick")
+                .fit
+                .as_mut()
+                .unwrap()
+                .gain_db = gains;
+            evaluate(&input)
+                .into_iter()
+                .find(|f| f.id == id::SUM_GAIN)
+                .map(|f| f.message)
+                .unwrap_or_default()
+        };
+        // A track feeding its bus and the master in parallel: exactly double, not a fader.
+        let twice = message(vec![Some(6.02), Some(6.03)]);
+        assert!(
+            twice.contains("twice") && twice.contains("second path"),
+            "{twice}"
+        );
+        assert!(!twice.contains("fader"), "{twice}");
+        let pan = message(vec![Some(0.0), Some(-3.0)]);
+        assert!(
+            pan.contains("pan") && pan.contains("-3.0 dB right"),
+            "{pan}"
+        );
+        let up = message(vec![Some(1.5), Some(1.5)]);
+        assert!(up.contains("1.5 dB higher"), "{up}");
+    }
+
+    #[test]
+    fn unaccounted_signal_names_the_stem_it_follows() {
+        let message = |kick_gain: f32| {
+            let mut input = analysed();
+            *sum_mut(&mut input) = SumFigures {
+                null_depth_db: Some(-20.0),
+                null_depth_fitted_db: Some(-22.0),
+                unaccounted_db: Some(-22.0),
+                compared_frames: 1,
+                ..Default::default()
+            };
+            stem_mut(&mut input, "01_Kick").fit = Some(fit(kick_gain));
+            evaluate(&input)
+                .into_iter()
+                .find(|f| f.id == id::SUM_UNACCOUNTED)
+                .expect("unaccounted")
+                .message
+        };
+        // A delayed, filtered copy of the kick after its meter: the kick's gain leans 1.8 dB.
+        let follows = message(1.8);
+        assert!(follows.contains("it follows 01_Kick"), "{follows}");
+        assert!(follows.contains("1.8 dB off unity"), "{follows}");
+        // A track of its own routed around the stems: every gain at unity, no stem named.
+        let own = message(0.05);
+        assert!(
+            own.contains("without passing through a metered stem"),
+            "{own}"
+        );
+        assert!(!own.contains("01_Kick"), "{own}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
+use stemcheck_sync::seq_array::SeqArray;
 use stemcheck_sync::seqlock::SeqLock;
 use stemcheck_sync::slot_state::SlotState;
 
@@ -120,5 +121,40 @@ fn a_reader_accepts_only_records_of_the_live_generation() {
         owners.join().unwrap();
         reader.join().unwrap();
         assert_eq!(state.live_generation(), Some(2));
+    });
+}
+
+#[test]
+fn seq_array_reader_sees_whole_publications_of_partial_writes() {
+    model(|| {
+        let array = Arc::new(SeqArray::new(3));
+        let writer = {
+            let array = array.clone();
+            thread::spawn(move || {
+                // Word 0 is a generation, words 1 and 2 must always equal it; the second
+                // write changes only some words.
+                array.write(|w| {
+                    w.set(0, 1);
+                    w.set(1, 1);
+                    w.set(2, 1);
+                });
+                array.write(|w| {
+                    w.set(0, 2);
+                    w.set(2, 2);
+                    w.set(1, 2);
+                });
+            })
+        };
+        let reader = {
+            let array = array.clone();
+            thread::spawn(move || {
+                let mut out = [0; 3];
+                if array.try_read_into(&mut out, 3) {
+                    assert!(out[1] == out[0] && out[2] == out[0], "torn read: {out:?}");
+                }
+            })
+        };
+        writer.join().unwrap();
+        reader.join().unwrap();
     });
 }

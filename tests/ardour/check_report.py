@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Checks the newest Stemcheck report in a folder against the expected readings.
 
-Usage: check_report.py REPORT_DIR EXPECT_JSON [--tolerance-db 0.5]
+Usage: check_report.py REPORT_DIR EXPECT_JSON [--tolerance-db 0.5] [--whole-pass]
+                       [--render-mode realtime|offline] [--min-frames N]
 
 EXPECT_JSON is written by make_audio.py: {"stems": {name: {"sample_peak_dbfs": [..]}},
 "master": {"sample_peak_dbfs": [..]}, "sample_rate": N}. Checks the report contract of
 SPEC 6.1 (schema id, file names, the stems by name, per-channel sample peaks), that the
 stems null against the master in place and at unity with nothing limited, and prints a
-table of what the report says. Exit status 0 when every check passes.
+table of what the report says. --whole-pass also requires the pass to be complete and
+checked in full: from the session start, nothing unchecked by the sum-check or any bus's
+detection, no pass.incomplete or sum.incomplete, verdict ready; --render-mode the mode the
+report names; --min-frames that many frames compared. Exit status 0 when every check passes.
 """
 
 import argparse
@@ -33,6 +37,9 @@ def main():
     ap.add_argument("report_dir")
     ap.add_argument("expect_json")
     ap.add_argument("--tolerance-db", type=float, default=0.5)
+    ap.add_argument("--whole-pass", action="store_true")
+    ap.add_argument("--render-mode", choices=("realtime", "offline"))
+    ap.add_argument("--min-frames", type=int, default=0)
     args = ap.parse_args()
 
     with open(args.expect_json) as f:
@@ -151,6 +158,34 @@ def main():
                  and str(f.get("id", "")).startswith(("sum.", "limiter.")))
     if ids:
         failures.append("sum-check or limiter findings in a clean session: %s" % ", ".join(ids))
+
+    # How the pass was run and how much of it was checked.
+    p = report.get("pass") or {}
+    print("pass: %s to %s, complete %s, render mode %s (inferred %s), speed %s x real time, "
+          "%s frames analysed, %s unchecked (%s)" % (
+              p.get("start_samples"), p.get("end_samples"), p.get("complete"), p.get("render_mode"),
+              p.get("render_mode_inferred"), p.get("speed"), p.get("analysed_frames"),
+              p.get("unchecked_frames"), p.get("unchecked_reason")))
+    if args.render_mode and p.get("render_mode") != args.render_mode:
+        failures.append("render mode %r, expected %r" % (p.get("render_mode"), args.render_mode))
+    if (s.get("compared_frames") or 0) < args.min_frames:
+        failures.append("%r frames compared, expected at least %d" % (s.get("compared_frames"), args.min_frames))
+    if args.whole_pass:
+        if not p.get("complete") or (p.get("start_samples") is None or p["start_samples"] > 0):
+            failures.append("the pass is not complete from the session start: %r" % p)
+        if p.get("unchecked_frames") != 0:
+            failures.append("%r frames of the pass unchecked, expected 0" % p.get("unchecked_frames"))
+        if s.get("unchecked_frames") != 0 or s.get("skipped_frames") != 0:
+            failures.append("the sum-check left out frames: %r" % s)
+        for who, lim in [("master", (report.get("master") or {}).get("limiter") or {})] + [
+                (st.get("name"), st.get("limiter") or {}) for st in report.get("stems") or []]:
+            if lim.get("unseen_frames") != 0:
+                failures.append("%s: the detection did not see %r frames" % (who, lim.get("unseen_frames")))
+        bad = sorted(f.get("id") for f in findings if f.get("id") in ("pass.incomplete", "sum.incomplete"))
+        if bad:
+            failures.append("findings %s on a whole pass" % ", ".join(bad))
+        if report.get("verdict") != "ready":
+            failures.append("verdict %r, expected ready" % report.get("verdict"))
 
     for msg in failures:
         print("FAIL: " + msg)

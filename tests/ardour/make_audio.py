@@ -2,10 +2,12 @@
 """Writes the test signals into the takes that build_session.lua recorded.
 
 Each track "<bus>_src" of the session has one recorded take. Its WAV file keeps its header and
-length; only the samples are replaced by a sine at the level given for that bus. Writes the
-expected readings (per stem and for the master, the sum of all stems) as JSON to --expect.
+length; only the samples are replaced by a sine at the level given for that bus, optionally
+with a 50 ms burst of the same sine at another level (a peak only that part of the song holds).
+Writes the expected readings (per stem and for the master, the sum of all stems) as JSON to
+--expect.
 
-Usage: make_audio.py SESSION_DIR SESSION_NAME --expect FILE BUS=LEVEL_DBFS:FREQ_HZ ...
+Usage: make_audio.py SESSION_DIR SESSION_NAME --expect FILE BUS=LEVEL_DBFS:FREQ_HZ[:BURST_DBFS@SECONDS] ...
 """
 
 import argparse
@@ -69,10 +71,17 @@ def wav_data_chunk(path):
     return data[0], data[1], channels, rate
 
 
-def sine(n, rate, level_dbfs, freq):
+def sine(n, rate, level_dbfs, freq, burst=None):
+    """A sine; `burst` = (level dBFS, start seconds) makes 50 ms of it louder."""
     amp = 10.0 ** (level_dbfs / 20.0)
     w = 2.0 * math.pi * freq / rate
-    return array.array("f", (amp * math.sin(w * i) for i in range(n)))
+    out = array.array("f", (amp * math.sin(w * i) for i in range(n)))
+    if burst is not None:
+        loud = 10.0 ** (burst[0] / 20.0)
+        start = int(burst[1] * rate)
+        for i in range(start, min(n, start + rate // 20)):
+            out[i] = loud * math.sin(w * i)
+    return out
 
 
 def main():
@@ -80,7 +89,7 @@ def main():
     ap.add_argument("session_dir")
     ap.add_argument("session_name")
     ap.add_argument("--expect", required=True)
-    ap.add_argument("stems", nargs="+", metavar="BUS=LEVEL_DBFS:FREQ_HZ")
+    ap.add_argument("stems", nargs="+", metavar="BUS=LEVEL_DBFS:FREQ_HZ[:BURST_DBFS@SECONDS]")
     args = ap.parse_args()
 
     files = take_files(args.session_dir, args.session_name)
@@ -89,7 +98,9 @@ def main():
     rate = None
     for spec in args.stems:
         bus, rest = spec.split("=", 1)
-        level, freq = (float(x) for x in rest.split(":"))
+        parts = rest.split(":")
+        level, freq = float(parts[0]), float(parts[1])
+        burst = tuple(float(x) for x in parts[2].split("@")) if len(parts) > 2 else None
         track = bus + "_src"
         if track not in files:
             raise SystemExit("no recorded take for track %s (have: %s)" % (track, ", ".join(sorted(files))))
@@ -98,7 +109,7 @@ def main():
         if channels != 1:
             raise SystemExit("%s has %d channels, expected 1" % (path, channels))
         n = size // 4
-        samples = sine(n, rate, level, freq)
+        samples = sine(n, rate, level, freq, burst)
         if sys.byteorder != "little":
             samples.byteswap()
         with open(path, "r+b") as f:
@@ -115,7 +126,9 @@ def main():
         else:
             n = min(len(mix), len(samples))
             mix = array.array("d", (mix[i] + samples[i] for i in range(n)))
-        print("wrote %-10s %6.1f dBFS %6.1f Hz, %d frames -> %s" % (bus, level, freq, len(samples), os.path.basename(path)))
+        print("wrote %-10s %6.1f dBFS %6.1f Hz%s, %d frames -> %s" % (
+            bus, level, freq, ", burst %.1f dBFS at %.2f s" % burst if burst else "", len(samples),
+            os.path.basename(path)))
     mpeak = max(abs(x) for x in mix)
     expect["master"] = {"sample_peak_dbfs": [db(mpeak), db(mpeak)]}
     expect["sample_rate"] = rate

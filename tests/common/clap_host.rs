@@ -5,8 +5,14 @@
 //! `stop_processing()` is running, so the plugin defers its GUI-thread work to
 //! `on_main_thread()`, which the host runs after every call that may have requested it.
 //!
-//! The CLAP extensions on both sides (plugin params, state, audio-ports and audio-ports-config;
-//! host thread-check, params and track-info) come from `clack-extensions`.
+//! The CLAP extensions on both sides (plugin params, state, audio-ports, audio-ports-config and
+//! render; host thread-check, params and track-info) come from `clack-extensions`. A restart the
+//! plugin requests (nice-plug does when the render mode changes while it is active) is done as
+//! a host does it: deactivate and activate again with the same configuration, at the next
+//! main-thread service after a block.
+//!
+//! An instance lives on the thread that created it (clack's instances are not `Send`); to run
+//! instances on worker threads, create each on its own thread (`tests/common/threads.rs`).
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
 };
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_extensions::track_info::{HostTrackInfo, HostTrackInfoImpl, TrackInfo, TrackInfoWriter};
@@ -28,7 +35,7 @@ use clack_host::events::event_types::{ParamValueEvent, TransportEvent, Transport
 use clack_host::events::io::EventBuffer;
 use clack_host::events::{EventFlags, EventHeader, Pckn};
 use clack_host::host::{HostExtensions, HostHandlers, HostInfo, MainThreadHandler, SharedHandler};
-use clack_host::plugin::PluginInstance as ClackInstance;
+use clack_host::plugin::{PluginInstance as ClackInstance, PluginMainThreadHandle};
 use clack_host::process::audio_buffers::{
     AudioPortBuffer, AudioPortBufferType, AudioPorts, InputChannel,
 };
@@ -90,7 +97,8 @@ fn build_bundle() -> PathBuf {
     path
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+/// The cargo target directory of the crate at `root` (`$CARGO_TARGET_DIR`, default `target`).
+pub fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
@@ -127,6 +135,21 @@ impl ClapBundle {
         Self { entry }
     }
 
+    /// Loads the bundle at `path` without keeping it loaded: when this value and every
+    /// instance made from it are dropped, the host side calls the entry's `deinit` and unloads
+    /// the library (`dlclose`), as a host unloading a plugin does.
+    pub fn load_unloadable(path: &Path) -> Self {
+        // SAFETY: as in `load`; the caller drops every instance before this value.
+        let entry = unsafe { PluginEntry::load(path) }
+            .unwrap_or_else(|e| panic!("failed to load CLAP bundle {}: {e}", path.display()));
+        Self { entry }
+    }
+
+    /// The bundle's entry, to create instances with other host handlers.
+    pub fn entry(&self) -> &PluginEntry {
+        &self.entry
+    }
+
     /// The ids of all plugins exposed by the bundle's plugin factory.
     pub fn plugin_ids(&self) -> Vec<String> {
         let Some(factory) = self.entry.get_plugin_factory() else {
@@ -155,7 +178,8 @@ pub struct TransportInfo {
 }
 
 impl TransportInfo {
-    fn to_event(self) -> TransportEvent {
+    /// The CLAP transport event for this position.
+    pub fn to_event(self) -> TransportEvent {
         let seconds = self.pos_samples as f64 / self.sample_rate;
         let beats = seconds * TRANSPORT_TEMPO / 60.0;
         let bar = (beats / 4.0).floor();
@@ -202,19 +226,16 @@ pub struct PluginInstance {
     processor: Option<StartedPluginAudioProcessor<HarnessHost>>,
     params: Option<PluginParams>,
     state: Option<PluginState>,
+    render: Option<PluginRender>,
     audio_ports: Option<PluginAudioPorts>,
     ports_config: Option<PluginAudioPortsConfig>,
     pending_events: EventBuffer,
     output_events: EventBuffer,
-    input_ports: AudioPorts,
-    output_ports: AudioPorts,
-    /// `[port][channel][frame]`, port 0 being the main port.
-    input_buffers: Vec<Vec<Vec<f32>>>,
-    /// `[port][channel][frame]`, port 0 being the main port.
-    output_buffers: Vec<Vec<Vec<f32>>>,
-    channels: usize,
-    max_frames: usize,
-    steady_time: u64,
+    io: AudioIo,
+    /// The configuration of the latest activation (for a restart): rate, block, channels.
+    config: (f64, u32, usize),
+    /// Restarts done at the plugin's request.
+    restarts: usize,
 }
 
 impl PluginInstance {
@@ -252,6 +273,7 @@ impl PluginInstance {
         let plugin = instance.plugin_shared_handle();
         let params = plugin.get_extension::<PluginParams>();
         let state = plugin.get_extension::<PluginState>();
+        let render = plugin.get_extension::<PluginRender>();
         let audio_ports = plugin.get_extension::<PluginAudioPorts>();
         let ports_config = plugin.get_extension::<PluginAudioPortsConfig>();
 
@@ -260,17 +282,14 @@ impl PluginInstance {
             processor: None,
             params,
             state,
+            render,
             audio_ports,
             ports_config,
             pending_events: EventBuffer::with_capacity(256),
             output_events: EventBuffer::with_capacity(256),
-            input_ports: AudioPorts::with_capacity(0, 0),
-            output_ports: AudioPorts::with_capacity(0, 0),
-            input_buffers: Vec::new(),
-            output_buffers: Vec::new(),
-            channels: 0,
-            max_frames: 0,
-            steady_time: 0,
+            io: AudioIo::new(&[], &[], 1),
+            config: (0.0, 0, 0),
+            restarts: 0,
         };
         this.service_main_thread();
         this
@@ -291,30 +310,17 @@ impl PluginInstance {
             self.deactivate();
         }
 
-        self.select_layout(channels);
-        let inputs = self.port_channel_counts(true);
-        let outputs = self.port_channel_counts(false);
-        assert_eq!(
-            inputs.first().copied(),
-            Some(channels),
-            "main input port has the wrong channel count (input ports: {inputs:?})"
+        // The steady time runs on across activations, as a host's sample counter does.
+        let steady_time = self.io.steady_time();
+        self.io = configure_ports(
+            &self.instance.plugin_handle(),
+            self.audio_ports,
+            self.ports_config,
+            channels,
+            max_frames,
         );
-        assert_eq!(
-            outputs.first().copied(),
-            Some(channels),
-            "main output port has the wrong channel count (output ports: {outputs:?})"
-        );
-
-        let frames = max_frames as usize;
-        self.input_buffers = inputs.iter().map(|&n| vec![vec![0.0; frames]; n]).collect();
-        self.output_buffers = outputs
-            .iter()
-            .map(|&n| vec![vec![0.0; frames]; n])
-            .collect();
-        self.input_ports = AudioPorts::with_capacity(inputs.iter().sum(), inputs.len());
-        self.output_ports = AudioPorts::with_capacity(outputs.iter().sum(), outputs.len());
-        self.channels = channels;
-        self.max_frames = frames;
+        self.io.set_steady_time(steady_time);
+        self.config = (sample_rate, max_frames, channels);
 
         let stopped = self
             .instance
@@ -347,6 +353,51 @@ impl PluginInstance {
         self.service_main_thread();
     }
 
+    /// Sets the CLAP render mode through the plugin's `render` extension (main thread). An
+    /// active plugin asks for a restart, which the next main-thread service performs.
+    pub fn set_render_mode(&mut self, offline: bool) {
+        let ext = self
+            .render
+            .expect("the plugin does not expose the CLAP render extension");
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        let handle = self.instance.plugin_handle();
+        ext.set(&handle, mode)
+            .unwrap_or_else(|_| panic!("the plugin refused render mode {mode:?}"));
+        self.service_main_thread();
+    }
+
+    /// How many restarts the plugin asked for and got.
+    pub fn restarts(&self) -> usize {
+        self.restarts
+    }
+
+    /// Deactivates and activates again with the same configuration, as hosts do around
+    /// playback (Ardour's flush of every insert at the end of an export).
+    pub fn reactivate(&mut self) {
+        assert!(
+            self.processor.is_some(),
+            "reactivate() on an inactive plugin"
+        );
+        let (rate, frames, channels) = self.config;
+        self.deactivate();
+        self.activate(rate, frames, channels);
+    }
+
+    /// Calls the plugin's `reset()` (a stream restart, e.g. after a seek while stopped).
+    pub fn reset(&mut self) {
+        assert!(self.processor.is_some(), "reset() on an inactive plugin");
+        self.set_audio_thread(true);
+        if let Some(processor) = self.processor.as_mut() {
+            processor.reset();
+        }
+        self.set_audio_thread(false);
+        self.service_main_thread();
+    }
+
     /// Processes one block: `input[channel][frame]` in, `output[channel][frame]` out.
     ///
     /// Every channel must have the same length, between 1 and the activation's `max_frames`.
@@ -361,83 +412,14 @@ impl PluginInstance {
             self.processor.is_some(),
             "process() called on an inactive plugin; call activate() first"
         );
-        assert_eq!(
-            input.len(),
-            self.channels,
-            "input has {} channels, the plugin was activated with {}",
-            input.len(),
-            self.channels
-        );
-        let frames = input[0].len();
-        assert!(
-            (1..=self.max_frames).contains(&frames),
-            "block length {frames} is outside 1..={}",
-            self.max_frames
-        );
-        assert!(
-            input.iter().all(|channel| channel.len() == frames),
-            "all input channels must have the same length"
-        );
-
-        for (port_index, port) in self.input_buffers.iter_mut().enumerate() {
-            for (channel, buffer) in port.iter_mut().enumerate() {
-                if port_index == 0 {
-                    buffer[..frames].copy_from_slice(&input[channel]);
-                } else {
-                    buffer[..frames].fill(0.0);
-                }
-            }
-        }
-        for buffer in self.output_buffers.iter_mut().flatten() {
-            buffer[..frames].fill(0.0);
-        }
-        let transport = transport.map(TransportInfo::to_event);
-
         self.set_audio_thread(true);
-        let result = {
-            let processor = self.processor.as_mut().expect("checked above");
-            let inputs = self
-                .input_ports
-                .with_input_buffers(self.input_buffers.iter_mut().map(|port| {
-                    AudioPortBuffer {
-                        latency: 0,
-                        channels: AudioPortBufferType::f32_input_only(
-                            port.iter_mut()
-                                .map(|buffer| InputChannel::variable(&mut buffer[..frames])),
-                        ),
-                    }
-                }));
-            let mut outputs =
-                self.output_ports
-                    .with_output_buffers(self.output_buffers.iter_mut().map(|port| {
-                        AudioPortBuffer {
-                            latency: 0,
-                            channels: AudioPortBufferType::f32_output_only(
-                                port.iter_mut().map(|buffer| &mut buffer[..frames]),
-                            ),
-                        }
-                    }));
-            self.output_events.clear();
-            processor.process(
-                &inputs,
-                &mut outputs,
-                &self.pending_events.as_input(),
-                &mut self.output_events.as_output(),
-                Some(self.steady_time),
-                transport.as_ref(),
-            )
-        };
+        let processor = self.processor.as_mut().expect("checked above");
+        let result = self
+            .io
+            .process(processor, input, &self.pending_events, transport);
         self.set_audio_thread(false);
         self.pending_events.clear();
-        self.steady_time += frames as u64;
-        if let Err(e) = result {
-            panic!("plugin process() failed: {e}");
-        }
-
-        let output = self.output_buffers[0]
-            .iter()
-            .map(|buffer| buffer[..frames].to_vec())
-            .collect();
+        let output = result.unwrap_or_else(|e| panic!("plugin process() failed: {e}"));
         self.service_main_thread();
         output
     }
@@ -488,6 +470,23 @@ impl PluginInstance {
                 )
             })
             .collect()
+    }
+
+    /// Whether the parameter `clap_id` carries CLAP's `IS_BYPASS` flag (the host's bypass).
+    pub fn param_is_bypass(&mut self, clap_id: u32) -> bool {
+        let params = self.params_ext();
+        let handle = self.instance.plugin_handle();
+        (0..params.count(&handle)).any(|index| {
+            let mut buffer = ParamInfoBuffer::new();
+            params
+                .get_info(&handle, index, &mut buffer)
+                .is_some_and(|info| {
+                    info.id.get() == clap_id
+                        && info
+                            .flags
+                            .contains(clack_extensions::params::ParamInfoFlags::IS_BYPASS)
+                })
+        })
     }
 
     /// The CLAP id of the parameter whose display name is `name`, if any.
@@ -588,70 +587,13 @@ impl PluginInstance {
         if flush && self.processor.is_none() && self.params.is_some() {
             self.flush_params();
         }
-    }
-
-    /// Selects the audio-ports-config whose main input and output have `channels` channels.
-    fn select_layout(&mut self, channels: usize) {
-        let Some(ext) = self.ports_config else {
-            assert!(
-                channels == 2,
-                "mono requested but the plugin does not expose the CLAP audio-ports-config \
-                 extension"
-            );
-            return;
-        };
-        let handle = self.instance.plugin_handle();
-        let mut seen = Vec::new();
-        for index in 0..ext.count(&handle) {
-            let mut buffer = AudioPortsConfigBuffer::new();
-            let Some(config) = ext.get(&handle, index, &mut buffer) else {
-                continue;
-            };
-            let ins = config.main_input.map(|port| port.channel_count as usize);
-            let outs = config.main_output.map(|port| port.channel_count as usize);
-            seen.push(format!(
-                "{} {:?} ({} in, {} out)",
-                config.id,
-                String::from_utf8_lossy(config.name),
-                ins.unwrap_or(0),
-                outs.unwrap_or(0)
-            ));
-            if ins == Some(channels) && outs == Some(channels) {
-                let selected = ext.select(&handle, config.id);
-                assert!(
-                    selected.is_ok(),
-                    "the plugin refused audio-ports-config {}",
-                    config.id
-                );
-                return;
-            }
+        let restart = self
+            .instance
+            .access_shared_handler(|shared| shared.restart_requested.swap(false, Ordering::SeqCst));
+        if restart && self.processor.is_some() {
+            self.restarts += 1;
+            self.reactivate();
         }
-        panic!("the plugin offers no {channels}-channel audio-ports-config; it offers: {seen:?}");
-    }
-
-    /// The channel count of every input (`is_input`) or output port, main port first.
-    fn port_channel_counts(&mut self, is_input: bool) -> Vec<usize> {
-        let ext = self
-            .audio_ports
-            .expect("the plugin does not expose the CLAP audio-ports extension");
-        let handle = self.instance.plugin_handle();
-        (0..ext.count(&handle, is_input))
-            .map(|index| {
-                let mut buffer = AudioPortInfoBuffer::new();
-                let info = ext
-                    .get(&handle, index, is_input, &mut buffer)
-                    .unwrap_or_else(|| {
-                        panic!("clap_plugin_audio_ports.get({index}, {is_input}) failed")
-                    });
-                if index == 0 {
-                    assert!(
-                        info.flags.contains(AudioPortFlags::IS_MAIN),
-                        "port 0 is not the main port"
-                    );
-                }
-                info.channel_count as usize
-            })
-            .collect()
     }
 }
 
@@ -660,6 +602,232 @@ impl Drop for PluginInstance {
         self.deactivate();
     }
 }
+// ---------------------------------------------------------------------------------------------
+// Audio ports and buffers (shared with the GUI host)
+// ---------------------------------------------------------------------------------------------
+
+/// Selects the `channels`-channel layout through the plugin's audio-ports-config extension
+/// (panics if the plugin does not offer it) and returns buffers for the resulting ports.
+pub fn configure_ports(
+    handle: &PluginMainThreadHandle,
+    audio_ports: Option<PluginAudioPorts>,
+    ports_config: Option<PluginAudioPortsConfig>,
+    channels: usize,
+    max_frames: u32,
+) -> AudioIo {
+    select_layout(handle, ports_config, channels);
+    let inputs = port_channel_counts(handle, audio_ports, true);
+    let outputs = port_channel_counts(handle, audio_ports, false);
+    assert_eq!(
+        inputs.first().copied(),
+        Some(channels),
+        "main input port has the wrong channel count (input ports: {inputs:?})"
+    );
+    assert_eq!(
+        outputs.first().copied(),
+        Some(channels),
+        "main output port has the wrong channel count (output ports: {outputs:?})"
+    );
+    AudioIo::new(&inputs, &outputs, max_frames as usize)
+}
+
+/// Selects the audio-ports-config whose main input and output have `channels` channels.
+fn select_layout(
+    handle: &PluginMainThreadHandle,
+    ports_config: Option<PluginAudioPortsConfig>,
+    channels: usize,
+) {
+    let Some(ext) = ports_config else {
+        assert!(
+            channels == 2,
+            "mono requested but the plugin does not expose the CLAP audio-ports-config \
+             extension"
+        );
+        return;
+    };
+    let mut seen = Vec::new();
+    for index in 0..ext.count(handle) {
+        let mut buffer = AudioPortsConfigBuffer::new();
+        let Some(config) = ext.get(handle, index, &mut buffer) else {
+            continue;
+        };
+        let ins = config.main_input.map(|port| port.channel_count as usize);
+        let outs = config.main_output.map(|port| port.channel_count as usize);
+        seen.push(format!(
+            "{} {:?} ({} in, {} out)",
+            config.id,
+            String::from_utf8_lossy(config.name),
+            ins.unwrap_or(0),
+            outs.unwrap_or(0)
+        ));
+        if ins == Some(channels) && outs == Some(channels) {
+            let selected = ext.select(handle, config.id);
+            assert!(
+                selected.is_ok(),
+                "the plugin refused audio-ports-config {}",
+                config.id
+            );
+            return;
+        }
+    }
+    panic!("the plugin offers no {channels}-channel audio-ports-config; it offers: {seen:?}");
+}
+
+/// The channel count of every input (`is_input`) or output port, main port first.
+fn port_channel_counts(
+    handle: &PluginMainThreadHandle,
+    audio_ports: Option<PluginAudioPorts>,
+    is_input: bool,
+) -> Vec<usize> {
+    let ext = audio_ports.expect("the plugin does not expose the CLAP audio-ports extension");
+    (0..ext.count(handle, is_input))
+        .map(|index| {
+            let mut buffer = AudioPortInfoBuffer::new();
+            let info = ext
+                .get(handle, index, is_input, &mut buffer)
+                .unwrap_or_else(|| {
+                    panic!("clap_plugin_audio_ports.get({index}, {is_input}) failed")
+                });
+            if index == 0 {
+                assert!(
+                    info.flags.contains(AudioPortFlags::IS_MAIN),
+                    "port 0 is not the main port"
+                );
+            }
+            info.channel_count as usize
+        })
+        .collect()
+}
+
+/// The host's side of one plugin's audio: a buffer per port and channel, the port lists, and
+/// the steady time. Whoever owns it calls the plugin's `process()` through it, on any thread.
+pub struct AudioIo {
+    input_ports: AudioPorts,
+    output_ports: AudioPorts,
+    /// `[port][channel][frame]`, port 0 being the main port.
+    input_buffers: Vec<Vec<Vec<f32>>>,
+    /// `[port][channel][frame]`, port 0 being the main port.
+    output_buffers: Vec<Vec<Vec<f32>>>,
+    output_events: EventBuffer,
+    channels: usize,
+    max_frames: usize,
+    steady_time: u64,
+}
+
+impl AudioIo {
+    /// Buffers for ports with `inputs` and `outputs` channels (main port first), blocks of up to
+    /// `max_frames`.
+    pub fn new(inputs: &[usize], outputs: &[usize], max_frames: usize) -> Self {
+        Self {
+            input_buffers: inputs
+                .iter()
+                .map(|&n| vec![vec![0.0; max_frames]; n])
+                .collect(),
+            output_buffers: outputs
+                .iter()
+                .map(|&n| vec![vec![0.0; max_frames]; n])
+                .collect(),
+            input_ports: AudioPorts::with_capacity(inputs.iter().sum(), inputs.len()),
+            output_ports: AudioPorts::with_capacity(outputs.iter().sum(), outputs.len()),
+            output_events: EventBuffer::with_capacity(256),
+            channels: inputs.first().copied().unwrap_or(0),
+            max_frames,
+            steady_time: 0,
+        }
+    }
+
+    /// The host's sample counter so far.
+    pub fn steady_time(&self) -> u64 {
+        self.steady_time
+    }
+
+    /// Sets the host's sample counter (it runs on across activations).
+    pub fn set_steady_time(&mut self, steady_time: u64) {
+        self.steady_time = steady_time;
+    }
+
+    /// Processes one block through `processor`: `input[channel][frame]` into the main input
+    /// (other inputs silent), `events` and `transport` with it; returns the main output.
+    ///
+    /// Every channel must have the same length, between 1 and the `max_frames` given to
+    /// [`AudioIo::new`].
+    pub fn process<H: HostHandlers>(
+        &mut self,
+        processor: &mut StartedPluginAudioProcessor<H>,
+        input: &[Vec<f32>],
+        events: &EventBuffer,
+        transport: Option<TransportInfo>,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        assert_eq!(
+            input.len(),
+            self.channels,
+            "input has {} channels, the plugin was activated with {}",
+            input.len(),
+            self.channels
+        );
+        let frames = input[0].len();
+        assert!(
+            (1..=self.max_frames).contains(&frames),
+            "block length {frames} is outside 1..={}",
+            self.max_frames
+        );
+        assert!(
+            input.iter().all(|channel| channel.len() == frames),
+            "all input channels must have the same length"
+        );
+
+        for (port_index, port) in self.input_buffers.iter_mut().enumerate() {
+            for (channel, buffer) in port.iter_mut().enumerate() {
+                if port_index == 0 {
+                    buffer[..frames].copy_from_slice(&input[channel]);
+                } else {
+                    buffer[..frames].fill(0.0);
+                }
+            }
+        }
+        for buffer in self.output_buffers.iter_mut().flatten() {
+            buffer[..frames].fill(0.0);
+        }
+        let transport = transport.map(TransportInfo::to_event);
+
+        let inputs = self
+            .input_ports
+            .with_input_buffers(self.input_buffers.iter_mut().map(|port| {
+                AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(
+                        port.iter_mut()
+                            .map(|buffer| InputChannel::variable(&mut buffer[..frames])),
+                    ),
+                }
+            }));
+        let mut outputs =
+            self.output_ports
+                .with_output_buffers(self.output_buffers.iter_mut().map(|port| AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_output_only(
+                        port.iter_mut().map(|buffer| &mut buffer[..frames]),
+                    ),
+                }));
+        self.output_events.clear();
+        let result = processor.process(
+            &inputs,
+            &mut outputs,
+            &events.as_input(),
+            &mut self.output_events.as_output(),
+            Some(self.steady_time),
+            transport.as_ref(),
+        );
+        self.steady_time += frames as u64;
+        result.map_err(|e| e.to_string())?;
+
+        Ok(self.output_buffers[0]
+            .iter()
+            .map(|buffer| buffer[..frames].to_vec())
+            .collect())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host handlers
 // ---------------------------------------------------------------------------------------------
@@ -686,6 +854,7 @@ struct HostShared {
     in_audio: AtomicBool,
     callback_requested: AtomicBool,
     flush_requested: AtomicBool,
+    restart_requested: AtomicBool,
     track_info_requests: AtomicUsize,
 }
 
@@ -696,13 +865,16 @@ impl HostShared {
             in_audio: AtomicBool::new(false),
             callback_requested: AtomicBool::new(false),
             flush_requested: AtomicBool::new(false),
+            restart_requested: AtomicBool::new(false),
             track_info_requests: AtomicUsize::new(0),
         }
     }
 }
 
 impl SharedHandler<'_> for HostShared {
-    fn request_restart(&self) {}
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
 
     fn request_process(&self) {}
 

@@ -4,5 +4,11 @@
 //! only part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod audio;
 pub mod clap_host;
+pub mod gui_host;
+pub mod picture;
+pub mod rig;
 pub mod state;
+pub mod threads;
+pub mod xserver;

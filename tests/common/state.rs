@@ -5,6 +5,24 @@ use super::clap_host::PluginInstance;
 use serde_json::{json, Value};
 use std::path::Path;
 
+/// A plugin instance whose state the host can save and load (CLAP `state` extension).
+pub trait StateIo {
+    /// Saves the plugin's state.
+    fn save_state(&mut self) -> Vec<u8>;
+    /// Loads a state; `Err` when the plugin refuses it.
+    fn load_state(&mut self, data: &[u8]) -> Result<(), String>;
+}
+
+impl StateIo for PluginInstance {
+    fn save_state(&mut self) -> Vec<u8> {
+        PluginInstance::save_state(self)
+    }
+
+    fn load_state(&mut self, data: &[u8]) -> Result<(), String> {
+        PluginInstance::load_state(self, data)
+    }
+}
+
 /// The JSON inside a CLAP state saved by nice-plug (an 8-byte little-endian length, then JSON).
 pub fn decode_state(bytes: &[u8]) -> Value {
     assert!(
@@ -44,15 +62,15 @@ pub fn field(value: Value) -> Value {
 }
 
 /// Makes `plugin` the session's master through its state, as a host restoring a session does.
-pub fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
+pub fn configure_master(plugin: &mut impl StateIo, report_dir: &Path) {
     let mut state = decode_state(&plugin.save_state());
     assert_eq!(
         state["params"]["role"],
-        json!({ "string": "Stem" }),
+        json!({ "f32": 0.0 }),
         "a fresh instance's role as saved: {state}"
     );
     let dir = report_dir.to_str().expect("temporary folder path is UTF-8");
-    state["params"]["role"] = json!({ "string": "Master" });
+    state["params"]["role"] = json!({ "f32": 1.0 });
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
     plugin
@@ -60,11 +78,7 @@ pub fn configure_master(plugin: &mut PluginInstance, report_dir: &Path) {
         .expect("the master's state loads");
 
     let back = decode_state(&plugin.save_state());
-    assert_eq!(
-        back["params"]["role"],
-        json!({ "string": "Master" }),
-        "{back}"
-    );
+    assert_eq!(back["params"]["role"], json!({ "f32": 1.0 }), "{back}");
     assert_eq!(back["fields"]["report_dir"], field(json!(dir)), "{back}");
     assert_eq!(back["fields"]["auto_report"], field(json!(true)), "{back}");
 }

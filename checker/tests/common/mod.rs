@@ -1,1 +1,4 @@
+pub mod run;
+pub mod wave;
 pub mod writers;
+pub mod zips;

@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! Writers for the formats the demo's WAV writer does not cover: 64-bit float WAV, AIFF and
 //! FLAC, so the tests read every format the checker claims from a real file.
 
