@@ -229,11 +229,9 @@ mod avx2 {
                 // Independent partial sums: the state part and the input part of each result.
                 let mut lo_s = _mm256_mul_pd(sb[0], m.st_lo[0]);
                 let mut hi_s = _mm256_mul_pd(sb[0], m.st_hi[0]);
-                let mut next_s = _mm256_mul_pd(sb[0], m.st_st[0]);
                 for k in 1..ORDER {
                     lo_s = _mm256_fmadd_pd(sb[k], m.st_lo[k], lo_s);
                     hi_s = _mm256_fmadd_pd(sb[k], m.st_hi[k], hi_s);
-                    next_s = _mm256_fmadd_pd(sb[k], m.st_st[k], next_s);
                 }
                 let mut lo_x = _mm256_mul_pd(xb[0], m.in_lo[0]);
                 let mut hi_x = _mm256_mul_pd(xb[0], m.in_hi[0]);
@@ -247,7 +245,15 @@ mod avx2 {
                 }
                 let lo = _mm256_add_pd(lo_s, lo_x);
                 let hi = _mm256_add_pd(hi_s, hi_x);
-                s[c] = _mm256_add_pd(next_s, next_x);
+                // The next state is the only result the next group waits for: two chains of
+                // two multiply-adds instead of one of four (the input part is ready early).
+                let left = _mm256_fmadd_pd(
+                    sb[1],
+                    m.st_st[1],
+                    _mm256_fmadd_pd(sb[0], m.st_st[0], next_x),
+                );
+                let right = _mm256_fmadd_pd(sb[3], m.st_st[3], _mm256_mul_pd(sb[2], m.st_st[2]));
+                s[c] = _mm256_add_pd(left, right);
                 acc[c] = _mm256_fmadd_pd(lo, lo, acc[c]);
                 acc[c] = _mm256_fmadd_pd(hi, hi, acc[c]);
             }

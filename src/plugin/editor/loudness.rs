@@ -34,6 +34,26 @@ pub fn rows(snap: &MeterSnapshot) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The one-line loudness summary of the meter column: short-term now and integrated over the
+/// pass ("S −19.0  I −18.2 LUFS"), so loudness is in view at every window size.
+pub fn summary_text(snap: &MeterSnapshot) -> String {
+    let l = &snap.loudness;
+    let v = |x: Option<f32>| match x {
+        Some(_) => format_db(x),
+        None => NO_VALUE.to_owned(),
+    };
+    format!("S {}   I {} LUFS", v(l.short_term()), v(l.integrated()))
+}
+
+/// Draws [`summary_text`] in the meter column.
+pub fn summary(ui: &mut Ui, s: &Sizes, snap: &MeterSnapshot) {
+    ui.label(
+        RichText::new(summary_text(snap))
+            .size(s.small)
+            .color(theme::TEXT_DIM),
+    );
+}
+
 /// Draws the loudness grid.
 pub fn show(ui: &mut Ui, s: &Sizes, id: &str, snap: &MeterSnapshot) {
     egui::Grid::new(id)
@@ -75,5 +95,6 @@ mod tests {
         assert_eq!(get("Loudness range"), "6.2 LU (settling)");
         // True peak -6.02 dBTP, integrated -18 LUFS.
         assert_eq!(get("PLR"), "12.0 dB");
+        assert_eq!(summary_text(&snap), "S \u{2013}   I \u{2212}18.0 LUFS");
     }
 }
