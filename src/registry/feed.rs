@@ -38,7 +38,12 @@ use std::time::{Duration, Instant};
 const CHUNK: usize = 2048;
 
 /// Offline: a stem the feed needs that has not moved for this long is taken as stalled.
-pub const STALL: Duration = Duration::from_millis(500);
+/// Long enough that a thread the OS did not schedule for a while on a loaded machine is not
+/// taken for a stem no longer processed (0.5 s was not, with every instance on its own
+/// thread and the 2 cores shared with other builds), and shorter than the writers'
+/// [`super::pressure::WAIT_LIMIT`], so a master held while the analysis waits for a stalled
+/// stem is released before it gives up waiting.
+pub const STALL: Duration = Duration::from_millis(1500);
 
 /// The master's tap not advancing for this long means nothing plays.
 const IDLE_AFTER: Duration = Duration::from_millis(100);
@@ -451,7 +456,11 @@ impl LiveFeed {
                 // Its audio for `pos` is gone or was never there: waiting cannot bring it.
                 continue;
             }
-            if r.run != 0 && r.end > pos {
+            // Not moved since the pass began and without `pos`: it is still in the run it
+            // played before this pass (its new run would be held from its start, so could not
+            // have overwritten `pos`), and has produced nothing of this pass yet: wait for it.
+            let earlier_run = !stem.fresh && r.run != 0 && r.start > pos;
+            if r.run != 0 && r.end > pos && !earlier_run {
                 ready = ready.min((r.end - pos) as usize);
                 continue;
             }

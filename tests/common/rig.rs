@@ -338,9 +338,11 @@ fn process(p: &mut PluginInstance, x: &Stereo, pos: usize, len: usize) {
 pub fn print_report(what: &str, r: &Report) {
     let p = &r.pass;
     println!(
-        "{what}: {} | mode {:?} (inferred {:?}), speed {:?}x, frames {:?}, unchecked {:?} \
+        "{what}: {} | pass {:?}..{:?} | mode {:?} (inferred {:?}), speed {:?}x, frames {:?}, unchecked {:?} \
          ({:?}) | compared {:?}, skipped {:?} | null {:?} dB, sum TP {:?}",
         r.verdict.as_str(),
+        p.start_samples,
+        p.end_samples,
         p.render_mode,
         p.render_mode_inferred,
         p.speed,
