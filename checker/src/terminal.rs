@@ -128,8 +128,8 @@ pub fn render(report: &Report, color: bool) -> String {
     out.push(String::new());
 
     let mut header = vec![
-        "name", "format", "peak", "true pk", "window", "limiter", "gain dB", "offset", "pre-roll",
-        "tail",
+        "name", "format", "peak", "true pk", "LUFS", "LRA", "window", "limiter", "gain dB",
+        "offset", "pre-roll", "tail",
     ];
     let starts = crate::mix_note::has_bwf_starts(report);
     if starts {
@@ -143,6 +143,8 @@ pub fn render(report: &Report, color: bool) -> String {
             format_of(file),
             level(loudest(&s.levels.sample_peak_dbfs)),
             level(loudest(&s.levels.true_peak_dbtp)),
+            secs(s.levels.loudness.integrated_lufs),
+            secs(s.levels.loudness.lra_lu),
             paint.window(s.levels.window),
             limiter(s.limiter.verdict).into(),
             gain(s),
@@ -166,6 +168,8 @@ pub fn render(report: &Report, color: bool) -> String {
         format_of(mix),
         level(loudest(&m.levels.sample_peak_dbfs)),
         level(loudest(&m.levels.true_peak_dbtp)),
+        secs(m.levels.loudness.integrated_lufs),
+        secs(m.levels.loudness.lra_lu),
         paint.window(m.levels.window),
         limiter(m.limiter.verdict).into(),
         "".into(),

@@ -147,6 +147,35 @@ fn gain(channels: &mut [Vec<f64>], g: f64) {
     channels.iter_mut().flatten().for_each(|v| *v *= g);
 }
 
+/// Integrated loudness by the `ebur128` crate, and loudness range as EBU Tech 3342 defines it
+/// from `ebur128`'s short-term loudness read every 100 ms (Tech 3342's rate; `ebur128`'s own
+/// LRA reads one value a second, which on 12 s of audio moves it by more than an LU).
+fn reference_loudness(channels: &[Vec<f64>]) -> (f64, f64) {
+    let mode = ebur128::Mode::I | ebur128::Mode::S;
+    let mut e = ebur128::EbuR128::new(channels.len() as u32, RATE, mode).unwrap();
+    let planes: Vec<Vec<f32>> = channels
+        .iter()
+        .map(|c| c.iter().map(|&v| v as f32).collect())
+        .collect();
+    let step = RATE as usize / 10;
+    let mut short_terms = Vec::new();
+    for (k, start) in (0..planes[0].len()).step_by(step).enumerate() {
+        let end = (start + step).min(planes[0].len());
+        let refs: Vec<&[f32]> = planes.iter().map(|p| &p[start..end]).collect();
+        e.add_frames_planar_f32(&refs).unwrap();
+        if k + 1 >= 30 && end - start == step {
+            short_terms.push(e.loudness_shortterm().unwrap());
+        }
+    }
+    let power = |v: &[f64]| v.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / v.len() as f64;
+    let gated: Vec<f64> = short_terms.into_iter().filter(|&l| l >= -70.0).collect();
+    let threshold = 10.0 * power(&gated).log10() - 20.0;
+    let mut kept: Vec<f64> = gated.into_iter().filter(|&l| l >= threshold).collect();
+    kept.sort_by(f64::total_cmp);
+    let at = |p: f64| kept[((kept.len() - 1) as f64 * p).round() as usize];
+    (e.loudness_global().unwrap(), at(0.95) - at(0.10))
+}
+
 #[test]
 fn a_clean_delivery_is_ready_and_nulls_against_its_mix() {
     let (set, mix) = clean();
@@ -185,7 +214,45 @@ fn a_clean_delivery_is_ready_and_nulls_against_its_mix() {
     let tail = drums["tail_s"].as_f64().unwrap();
     assert!((2.0..=4.0).contains(&tail), "tail {tail}");
     assert_eq!(files["mix"]["name"], "Mix");
+    // Loudness of every file, against the ebur128 crate on the same samples.
+    let buses = set
+        .iter()
+        .map(|s| (r.stem(&s.name), &s.channels))
+        .chain([(&report["master"], &mix)]);
+    for (bus, channels) in buses {
+        let l = &bus["loudness"];
+        let (i, lra) = reference_loudness(channels);
+        let got_i = l["integrated_lufs"].as_f64().unwrap();
+        let got_lra = l["lra_lu"].as_f64().unwrap();
+        assert!(
+            (got_i - i).abs() <= 0.05,
+            "{}: I {got_i} vs {i}",
+            bus["name"]
+        );
+        assert!(
+            (got_lra - lra).abs() <= 0.1,
+            "{}: LRA {got_lra} vs {lra}",
+            bus["name"]
+        );
+        let tp = bus["true_peak_dbtp"].as_array().unwrap().iter();
+        let tp = tp.filter_map(Value::as_f64).fold(f64::MIN, f64::max);
+        let plr = l["plr_db"].as_f64().unwrap();
+        assert!(
+            (plr - (tp - got_i)).abs() <= 0.011,
+            "{}: PLR {plr}",
+            bus["name"]
+        );
+        for key in ["max_momentary_lufs", "max_short_term_lufs"] {
+            assert!(l[key].as_f64().unwrap() >= got_i, "{}: {key}", bus["name"]);
+        }
+    }
+    assert!(
+        r.stdout.contains("LUFS") && r.stdout.contains("LRA"),
+        "{}",
+        r.stdout
+    );
     let readme = fs::read_to_string(&md).unwrap();
+    assert!(readme.contains("## Loudness"), "{readme}");
     assert!(readme.starts_with("# Stemcheck report: READY"), "{readme}");
     assert!(readme.contains("## Files") && readme.contains("| 01_Drums |"));
     assert!(

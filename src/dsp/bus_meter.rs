@@ -1,9 +1,11 @@
-//! The meter of one bus: its channels, stereo correlation, the pass and its automatic reset.
+//! The meter of one bus: its channels, stereo correlation, loudness, the pass and its
+//! automatic reset.
 
 use super::channel_meter::{ChannelMeter, ChannelReadings};
 use super::correlation::Correlation;
 use super::events::EventLog;
 use super::level::from_db;
+use super::loudness::{LoudnessMeter, LoudnessReadings};
 use super::pass::{PassRange, PassTracker, TransportState};
 
 /// A restart at most this long before where the pass stopped continues it (see
@@ -40,6 +42,7 @@ pub struct BusMeter {
     sample_rate: f32,
     channels: Vec<ChannelMeter>,
     correlation: Correlation,
+    loudness: LoudnessMeter,
     pass: PassTracker,
     settings: MeterSettings,
     /// Transport position where the next block would start, if known.
@@ -61,6 +64,7 @@ impl BusMeter {
             sample_rate,
             channels: (0..channels).map(|_| ChannelMeter::new(ceiling)).collect(),
             correlation: Correlation::default(),
+            loudness: LoudnessMeter::new(sample_rate),
             pass: PassTracker::with_resume_tolerance(
                 (f64::from(sample_rate) * RESUME_TOLERANCE_SECONDS) as usize,
             ),
@@ -120,14 +124,17 @@ impl BusMeter {
     pub fn restart(&mut self) {
         self.channels.iter_mut().for_each(ChannelMeter::restart);
         self.correlation = Correlation::default();
+        self.loudness.restart();
         self.pass.clear();
         self.timeline.clear();
     }
 
-    /// Clears the channels' readings (keeping their filter history) and the correlation.
+    /// Clears the channels' readings (keeping their filter history), the correlation and the
+    /// loudness.
     fn clear_readings(&mut self) {
         self.channels.iter_mut().for_each(ChannelMeter::reset);
         self.correlation = Correlation::default();
+        self.loudness.reset();
     }
 
     /// Meters one block. `block[c]` is channel `c`; extra channels are ignored, and all
@@ -140,6 +147,7 @@ impl BusMeter {
             // The tracker has already started the new range itself.
             if self.fresh_stream {
                 self.channels.iter_mut().for_each(ChannelMeter::restart);
+                self.loudness.restart();
             }
             self.clear_readings();
             self.timeline.clear();
@@ -169,6 +177,12 @@ impl BusMeter {
                     (len - skip) as f64 / self.sample_rate as f64,
                 );
             }
+            let mut planes: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            for (plane, samples) in planes.iter_mut().zip(block) {
+                *plane = &samples.as_ref()[skip..];
+            }
+            self.loudness
+                .process(&planes[..block.len().min(self.channels.len())]);
         }
         if let (true, Some(pos)) = (transport.playing, transport.pos_samples) {
             let after = self.event_counts();
@@ -224,6 +238,11 @@ impl BusMeter {
         self.channels[c].readings()
     }
 
+    /// The loudness readings.
+    pub fn loudness(&self) -> LoudnessReadings {
+        self.loudness.readings()
+    }
+
     /// The played range since the last reset.
     pub fn pass(&self) -> PassRange {
         self.pass.range()
@@ -261,6 +280,7 @@ impl BusMeter {
         s.pass_start = pass.start.unwrap_or(NO_POSITION);
         s.pass_end = pass.end.unwrap_or(NO_POSITION);
         s.position = self.position.unwrap_or(NO_POSITION);
+        s.loudness = self.loudness.readings().into();
         if let (Some(c), Some(recent)) = (self.correlation.pass(), self.correlation.recent()) {
             s.correlation = c;
             s.correlation_recent = recent;

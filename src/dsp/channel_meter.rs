@@ -62,6 +62,19 @@ impl PeakSink for TruePeakHold {
             self.overs.record(self.pos_offset.map(|o| at + o));
         }
     }
+
+    fn peaks(&mut self, value: f32, count: u64, first_at: i64, last_at: i64) {
+        if count == 0 {
+            return;
+        }
+        if value > self.hold {
+            self.hold = value;
+        }
+        if value > self.ceiling {
+            let pos = |at: i64| self.pos_offset.map(|o| at + o);
+            self.overs.record_run(count, pos(first_at), pos(last_at));
+        }
+    }
 }
 
 /// Meter state of one channel. Allocates only in [`ChannelMeter::new`].
@@ -150,16 +163,14 @@ impl ChannelMeter {
     /// [`ChannelMeter::next_index`]) to transport samples; `decay` is the display decay factor
     /// for this block's length.
     pub fn process(&mut self, x: &[f32], pos_offset: Option<i64>, decay: f32) {
-        let block_max = match fast_stats(x, self.run_value) {
+        let block_max = match fast_stats(x, self.run_value, self.run_len) {
             Some(stats) => {
-                // No clip, no NaN/Inf and no repeated sample worth a look: levels and DC only.
+                // No clip, no NaN/Inf and no loud run of three: levels and DC only.
                 self.sample_peak = self.sample_peak.max(stats.max);
                 self.sum += stats.sum;
                 self.count += x.len() as u64;
-                if let Some(&last) = x.last() {
-                    self.run_value = last;
-                    self.run_len = 1;
-                }
+                self.run_value = stats.last;
+                self.run_len = stats.last_run;
                 stats.max
             }
             None => self.sample_by_sample(x, pos_offset),
@@ -235,22 +246,32 @@ impl ChannelMeter {
     }
 }
 
-/// Level and sum of a block that needs no per-sample look.
+/// Level and sum of a block that needs no per-sample look, and the run it ends with.
 struct FastStats {
     max: f32,
     sum: f64,
+    /// The last sample, and how many equal samples end the block (at most 3, which is all the
+    /// flat-top rule needs to know).
+    last: f32,
+    last_run: u32,
 }
 
 /// Lanes for the vectorised block statistics.
 const LANES: usize = 8;
 
 /// The block's largest |sample| and sum, or `None` when the block holds anything the exact
-/// path must see: a sample at or over full scale, NaN/Inf, or two equal neighbours (also the
-/// first sample against `prev`, the last of the previous block) loud enough for a flat top.
-/// Written branch-free over fixed lanes so that it vectorises.
-fn fast_stats(x: &[f32], prev: f32) -> Option<FastStats> {
-    let first = *x.first()?;
-    if first == prev && first.abs() >= FLAT_TOP_FLOOR {
+/// path must see: a sample at or over full scale, NaN/Inf, or three equal samples in a row loud
+/// enough for a flat top (also counting the run `prev` × `prev_run` that ended the previous
+/// block). Two equal neighbours alone are common in loud tones and need no look. Blocks under
+/// three samples always take the exact path. Written branch-free over fixed lanes so that it
+/// vectorises.
+fn fast_stats(x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
+    let n = x.len();
+    if n < FLAT_TOP_MIN_RUN as usize {
+        return None;
+    }
+    let loud_prev = prev.abs() >= FLAT_TOP_FLOOR;
+    if loud_prev & (x[0] == prev) & ((prev_run >= 2) | (x[1] == prev)) {
         return None;
     }
     let mut max = [0.0f32; LANES];
@@ -275,16 +296,27 @@ fn fast_stats(x: &[f32], prev: f32) -> Option<FastStats> {
         tail_sum += v as f64;
         tail_bad |= (a >= FULL_SCALE) | a.is_nan();
     }
-    let mut repeats = false;
-    for (a, b) in x.iter().zip(&x[1..]) {
-        repeats |= (a == b) & (a.abs() >= FLAT_TOP_FLOOR);
+    let mut triples = false;
+    for ((a, b), c) in x.iter().zip(&x[1..]).zip(&x[2..]) {
+        triples |= (a == b) & (b == c) & (a.abs() >= FLAT_TOP_FLOOR);
     }
-    if repeats || tail_bad || suspicious.iter().any(|&b| b) {
+    if triples || tail_bad || suspicious.iter().any(|&b| b) {
         return None;
+    }
+    // The run the block ends with, capped at 3: a longer run can start no new flat top.
+    let last = x[n - 1];
+    let mut last_run = 1;
+    if x[n - 2] == last {
+        last_run = 2;
+        if x[n - 3] == last {
+            last_run = 3;
+        }
     }
     Some(FastStats {
         max: max.iter().fold(tail_max, |m, &v| m.max(v)),
         sum: sum.iter().sum::<f64>() + tail_sum,
+        last,
+        last_run,
     })
 }
 
@@ -343,6 +375,23 @@ mod tests {
         assert_eq!(r.sample_peak, 0.5);
         assert!(r.true_peak.is_finite() && r.true_peak >= 0.5 && r.true_peak < 0.8);
         assert!(r.dc_offset.is_finite());
+    }
+
+    #[test]
+    fn flat_tops_are_found_whatever_the_block_size_and_pairs_are_not_flat_tops() {
+        // A loud tone with pairs of equal samples, then a run of three at the peak, split
+        // across blocks in every way.
+        let mut x: Vec<f32> = (0..64).map(|i| [0.5f32, 0.5, -0.25, -0.9][i % 4]).collect();
+        x[40..43].fill(0.9);
+        for size in [1, 2, 3, 5, 7, 64] {
+            let mut m = ChannelMeter::new(1.0);
+            for block in x.chunks(size) {
+                m.process(block, Some(0), 1.0);
+            }
+            let r = m.readings();
+            assert_eq!(r.flat_tops.count, 1, "blocks of {size}");
+            assert_eq!(r.flat_tops.first, Some(40), "blocks of {size}");
+        }
     }
 
     #[test]

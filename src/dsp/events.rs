@@ -22,6 +22,18 @@ impl EventLog {
         self.last = pos;
     }
 
+    /// Records `count` events, the first at `first` and the last at `last` (in order).
+    pub fn record_run(&mut self, count: u64, first: Option<i64>, last: Option<i64>) {
+        if count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            self.first = first;
+        }
+        self.count += count;
+        self.last = last;
+    }
+
     /// Folds another channel's log into this one (earliest first, latest last).
     pub fn merge(&mut self, other: &EventLog) {
         if other.count == 0 {
@@ -57,6 +69,12 @@ mod tests {
                 last: Some(30)
             }
         );
+        let mut run = EventLog::default();
+        run.record_run(0, Some(1), Some(2));
+        assert_eq!(run, EventLog::default());
+        run.record_run(3, Some(40), Some(44));
+        run.record_run(2, Some(50), Some(51));
+        assert_eq!((run.count, run.first, run.last), (5, Some(40), Some(51)));
         let mut other = EventLog::default();
         other.record(Some(5));
         log.merge(&other);

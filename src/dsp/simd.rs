@@ -63,7 +63,41 @@ impl Kernel {
     }
 }
 
+/// The coefficient rows of one interpolation phase: value, slope and curvature.
+pub type Rows3 = [[f32; TAPS]; 3];
+
 impl Kernel {
+    /// For every job `k`: the three dot products of the window
+    /// `x[starts[k]..starts[k] + TAPS]` with the rows `rows[phases[k]]`, into `out[k]`. One call
+    /// for a whole batch of reads, so that no call or branch separates them.
+    ///
+    /// Panics if a window or a phase is out of range, or the slices differ in length.
+    pub fn dot3_batch(
+        self,
+        rows: &[Rows3],
+        x: &[f32],
+        starts: &[u32],
+        phases: &[u32],
+        out: &mut [[f32; 3]],
+    ) {
+        assert!(starts.len() == phases.len() && starts.len() == out.len());
+        match self {
+            Kernel::Portable => {
+                for ((&s, &p), o) in starts.iter().zip(phases).zip(out.iter_mut()) {
+                    let w = &rows[p as usize];
+                    let xs: &[f32; TAPS] = x[s as usize..s as usize + TAPS]
+                        .try_into()
+                        .expect("a window of TAPS samples");
+                    *o = [&w[0], &w[1], &w[2]].map(|w| dot_portable(w, xs));
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the variant proves AVX2 + FMA; the kernel indexes `rows` and `x` with
+            // bounds checks and only loads from arrays of TAPS floats.
+            Kernel::Avx2Fma => unsafe { avx2::dot3_batch(rows, x, starts, phases, out) },
+        }
+    }
+
     /// Three dot products of one window `x` with three coefficient rows.
     #[inline]
     pub fn dot3(self, w: [&[f32; TAPS]; 3], x: &[f32]) -> [f32; 3] {
@@ -165,11 +199,34 @@ mod avx2 {
         _mm_cvtss_f32(one)
     }
 
+    /// AVX2 body of [`super::Kernel::dot3_batch`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot3_batch(
+        rows: &[super::Rows3],
+        x: &[f32],
+        starts: &[u32],
+        phases: &[u32],
+        out: &mut [[f32; 3]],
+    ) {
+        for ((&s, &p), o) in starts.iter().zip(phases).zip(out.iter_mut()) {
+            let w = &rows[p as usize];
+            let xs: &[f32; TAPS] = x[s as usize..s as usize + TAPS]
+                .try_into()
+                .expect("a window of TAPS samples");
+            // SAFETY: same CPU features as this function; the arrays hold TAPS floats.
+            *o = unsafe { dot3([&w[0], &w[1], &w[2]], xs) };
+        }
+    }
+
     /// AVX2 body of [`super::Kernel::dot3`]: the window is loaded once for three rows, and the
     /// three sums are reduced together.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
+    #[inline]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn dot3(w: [&[f32; TAPS]; 3], x: &[f32; TAPS]) -> [f32; 3] {
         let mut acc = [_mm256_setzero_ps(); 3];

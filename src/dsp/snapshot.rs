@@ -2,6 +2,8 @@
 //! the editor (and later the master instance) reads.
 
 use super::events::EventLog;
+use super::level::to_db;
+use super::loudness::LoudnessReadings;
 
 /// Channels a snapshot carries (the plugin offers mono and stereo buses).
 pub const MAX_CHANNELS: usize = 2;
@@ -60,6 +62,122 @@ pub const FLAG_UNMETERED: u32 = 8;
 /// hold what was measured before the bypass.
 pub const FLAG_BYPASSED: u32 = 16;
 
+/// [`LoudnessSnapshot::valid`] bit: `momentary_lufs` holds a reading.
+pub const LOUDNESS_MOMENTARY: u32 = 1;
+/// [`LoudnessSnapshot::valid`] bit: `short_term_lufs` holds a reading.
+pub const LOUDNESS_SHORT_TERM: u32 = 2;
+/// [`LoudnessSnapshot::valid`] bit: `max_momentary_lufs` holds a reading.
+pub const LOUDNESS_MAX_MOMENTARY: u32 = 4;
+/// [`LoudnessSnapshot::valid`] bit: `max_short_term_lufs` holds a reading.
+pub const LOUDNESS_MAX_SHORT_TERM: u32 = 8;
+/// [`LoudnessSnapshot::valid`] bit: `integrated_lufs` holds a reading.
+pub const LOUDNESS_INTEGRATED: u32 = 16;
+/// [`LoudnessSnapshot::valid`] bit: `lra_lu` holds a reading.
+pub const LOUDNESS_RANGE: u32 = 32;
+
+/// Seconds after a reset during which EBU Tech 3341 asks a meter to flag its loudness range
+/// as not yet stable.
+pub const LRA_SETTLING_SECONDS: f32 = 60.0;
+
+/// A bus's loudness (BS.1770 / EBU R 128) as plain values. A value whose `valid` bit is clear
+/// is no reading (silence, or every block gated) and holds 0; read them through the methods.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LoudnessSnapshot {
+    /// Momentary loudness, the last 400 ms, LUFS.
+    pub momentary_lufs: f32,
+    /// Short-term loudness, the last 3 s, LUFS.
+    pub short_term_lufs: f32,
+    /// Highest momentary loudness since reset, LUFS.
+    pub max_momentary_lufs: f32,
+    /// Highest short-term loudness since reset, LUFS.
+    pub max_short_term_lufs: f32,
+    /// Integrated loudness since reset (gated per BS.1770), LUFS.
+    pub integrated_lufs: f32,
+    /// Loudness range since reset (EBU Tech 3342), LU.
+    pub lra_lu: f32,
+    /// Seconds metered since reset.
+    pub seconds: f32,
+    /// `LOUDNESS_*` bits: which values hold a reading.
+    pub valid: u32,
+}
+
+impl From<LoudnessReadings> for LoudnessSnapshot {
+    fn from(r: LoudnessReadings) -> Self {
+        let mut s = Self {
+            seconds: r.seconds,
+            ..Default::default()
+        };
+        let values = [
+            (r.momentary, LOUDNESS_MOMENTARY, &mut s.momentary_lufs),
+            (r.short_term, LOUDNESS_SHORT_TERM, &mut s.short_term_lufs),
+            (
+                r.max_momentary,
+                LOUDNESS_MAX_MOMENTARY,
+                &mut s.max_momentary_lufs,
+            ),
+            (
+                r.max_short_term,
+                LOUDNESS_MAX_SHORT_TERM,
+                &mut s.max_short_term_lufs,
+            ),
+            (r.integrated, LOUDNESS_INTEGRATED, &mut s.integrated_lufs),
+            (r.range, LOUDNESS_RANGE, &mut s.lra_lu),
+        ];
+        let mut valid = 0;
+        for (value, bit, field) in values {
+            if let Some(v) = value.filter(|v| v.is_finite()) {
+                *field = v;
+                valid |= bit;
+            }
+        }
+        s.valid = valid;
+        s
+    }
+}
+
+impl LoudnessSnapshot {
+    fn get(&self, bit: u32, value: f32) -> Option<f32> {
+        (self.valid & bit != 0).then_some(value)
+    }
+
+    /// Momentary loudness (LUFS), `None` for silence.
+    pub fn momentary(&self) -> Option<f32> {
+        self.get(LOUDNESS_MOMENTARY, self.momentary_lufs)
+    }
+
+    /// Short-term loudness (LUFS), `None` for silence.
+    pub fn short_term(&self) -> Option<f32> {
+        self.get(LOUDNESS_SHORT_TERM, self.short_term_lufs)
+    }
+
+    /// Highest momentary loudness since reset (LUFS).
+    pub fn max_momentary(&self) -> Option<f32> {
+        self.get(LOUDNESS_MAX_MOMENTARY, self.max_momentary_lufs)
+    }
+
+    /// Highest short-term loudness since reset (LUFS).
+    pub fn max_short_term(&self) -> Option<f32> {
+        self.get(LOUDNESS_MAX_SHORT_TERM, self.max_short_term_lufs)
+    }
+
+    /// Integrated loudness (LUFS), `None` for silence or when every block was gated.
+    pub fn integrated(&self) -> Option<f32> {
+        self.get(LOUDNESS_INTEGRATED, self.integrated_lufs)
+    }
+
+    /// Loudness range (LU), `None` for silence or when every value was gated.
+    pub fn lra(&self) -> Option<f32> {
+        self.get(LOUDNESS_RANGE, self.lra_lu)
+    }
+
+    /// Whether the loudness range has seen the 60 s EBU Tech 3341 asks for before it is
+    /// considered stable.
+    pub fn lra_settled(&self) -> bool {
+        self.seconds >= LRA_SETTLING_SECONDS
+    }
+}
+
 /// Everything one bus meter shows, levels linear. Plain old data, so it can be copied through
 /// a sequence lock word by word.
 #[repr(C)]
@@ -103,6 +221,8 @@ pub struct MeterSnapshot {
     pub flags: u32,
     /// Keeps the size a multiple of eight bytes.
     pub reserved: u32,
+    /// Loudness (BS.1770 / EBU R 128).
+    pub loudness: LoudnessSnapshot,
 }
 
 impl MeterSnapshot {
@@ -148,5 +268,11 @@ impl MeterSnapshot {
     /// Stereo correlation over the pass, if measured.
     pub fn correlation(&self) -> Option<f32> {
         (self.flags & FLAG_HAS_CORRELATION != 0).then_some(self.correlation)
+    }
+
+    /// Peak-to-loudness ratio, dB: the highest true peak (dBTP, loudest channel) minus the
+    /// integrated loudness (LUFS); `None` while either is missing.
+    pub fn plr_db(&self) -> Option<f32> {
+        Some(to_db(self.max_true_peak())? - self.loudness.integrated()?)
     }
 }

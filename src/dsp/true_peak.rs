@@ -1,14 +1,17 @@
 //! True-peak detection: the peaks of the reconstructed continuous signal, found by a 2x
-//! coarse scan and refined to 1/16 of a sample around every candidate.
+//! coarse scan and refined around every candidate by a Newton step on the reconstruction.
 //!
 //! Why not plain 4x oversampling as in BS.1770 Annex 2: its 48-tap table under-reads by up to
 //! 0.65 dB near 20 kHz and its grid misses peaks that fall between oversampled points by up to
 //! 0.56 dB. Here the continuous signal is reconstructed with a 24-tap Kaiser-windowed sinc
 //! (flat to 0.4535·fs), evaluated everywhere at the half-sample points (one FIR per sample,
-//! vectorised), and only around local maxima of that 2x grid that could matter is it refined:
-//! a hill climb on the 1/16-sample table, then a parabola through the three best points.
-//! The worst reading error for a sine on the grid of 1/16 sample is below 0.001 dB; the
-//! remaining error is the filter's passband ripple (see the accuracy tests).
+//! vectorised), and refined only around local maxima of that 2x grid that could matter.
+//!
+//! The candidates of a chunk are collected without branches and refined in one batch
+//! ([`super::peak_refine`]): the vertex of the grid parabola, and where the crest curves
+//! enough to need it, one read of the reconstruction's value, slope and curvature there with a
+//! Taylor step to the top. A loud high tone, whose every crest is a candidate, costs one kernel
+//! call per crest instead of a walk over a fine grid.
 //!
 //! A peak between grid points is at most a quarter sample from the nearest one, so for content
 //! up to fs/2 it is at most 3 dB above the largest grid value next to it. Local maxima whose
@@ -16,7 +19,9 @@
 //! are skipped, and a whole chunk is skipped when nothing in it reaches that level.
 
 use super::interpolator::{InterpolationTable, HALF_PHASE, PHASES, TAPS, TAPS_BEFORE};
+use super::peak_refine::{Candidates, Reader};
 use super::simd::{Kernel, GROUP};
+use super::tone;
 
 /// Samples per internal chunk (a multiple of [`GROUP`]).
 const CHUNK: usize = 256;
@@ -24,19 +29,21 @@ const CHUNK: usize = 256;
 const SUB_BLOCK: usize = 8;
 /// Past samples kept in front of each chunk: the FIR window plus the refinement's reach.
 const HISTORY: usize = 48;
-/// Output delay of the coarse scan in samples: the half point `m + 0.5` needs `x[m + DELAY]`.
-const DELAY: i64 = (TAPS / 2) as i64;
+/// Output delay of the coarse scan in samples: the half point `m + 0.5` needs `x[m + 12]`, and
+/// the refinement may read one sample further (a peak just before `m + 1`).
+const DELAY: i64 = (TAPS / 2) as i64 + 1;
 /// Buffer index of the sample point paired with the chunk's first half point (`m` for
 /// `m + 0.5`).
 const SAMPLES_AT: usize = HISTORY - DELAY as usize;
-/// Fine steps per grid step of the 2x scan.
-const FINE_PER_GRID: i64 = (PHASES / 2) as i64;
-/// The most a peak can exceed the nearest 2x grid values (3 dB, for a tone at fs/2).
-const GATE_MARGIN: f32 = std::f32::consts::SQRT_2;
 /// `1 / GATE_MARGIN`, to scale the gate without a division per stretch.
 const INV_GATE_MARGIN: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// Inputs smaller than this (−400 dBFS) enter the filter as zero, so no subnormal reaches it.
 const FLUSH_BELOW: f32 = 1e-20;
+/// Chunks shorter than this (samples) are not tried as a steady tone.
+const MIN_TONE_CHUNK: usize = 64;
+/// Candidates per chunk at most: a sample point and a half point per pair, plus the slot
+/// that a branch-free push writes past the last kept one.
+const MAX_CANDIDATES: usize = 2 * CHUNK + 1;
 
 /// Receives the inter-sample peaks the detector finds.
 pub trait PeakSink {
@@ -44,6 +51,13 @@ pub trait PeakSink {
     fn gate(&self) -> f32;
     /// A refined peak of `value` (linear, absolute) located just after sample index `at`.
     fn peak(&mut self, at: i64, value: f32);
+    /// `count` peaks all of `value`, the first just after sample index `first_at` and the last
+    /// just after `last_at` (the crests of a steady tone). The default reports them one by one.
+    fn peaks(&mut self, value: f32, count: u64, first_at: i64, last_at: i64) {
+        for k in 0..count {
+            self.peak(if k + 1 == count { last_at } else { first_at }, value);
+        }
+    }
 }
 
 /// Streaming true-peak detector for one channel. Allocates only in [`TruePeakDetector::new`].
@@ -62,6 +76,8 @@ pub struct TruePeakDetector {
     chunk_last_half: f32,
     /// Largest |value| on the 2x grid since the last [`TruePeakDetector::take_coarse_max`].
     coarse_max: f32,
+    /// The current chunk's candidates.
+    candidates: Box<Candidates<MAX_CANDIDATES>>,
 }
 
 impl Default for TruePeakDetector {
@@ -86,6 +102,7 @@ impl TruePeakDetector {
             next_index: 0,
             chunk_last_half: 0.0,
             coarse_max: 0.0,
+            candidates: Candidates::boxed(),
         }
     }
 
@@ -164,126 +181,134 @@ impl TruePeakDetector {
         }
         self.coarse_max = self.coarse_max.max(max8(lanes_max));
 
+        // A chunk where (nearly) every stretch holds a candidate may be a steady tone: then
+        // every crest's peak is its amplitude, found once (see `tone`).
+        let gate = sink.gate();
+        let reach = gate * INV_GATE_MARGIN;
+        let busy = stretch_max
+            .iter()
+            .take(len / SUB_BLOCK)
+            .filter(|&&m| m >= reach)
+            .count();
+        if len >= MIN_TONE_CHUNK && 4 * busy >= 3 * (len / SUB_BLOCK) && self.tone(len, reach, sink)
+        {
+            self.chunk_last_half = self.coarse[len - 1].abs();
+            return;
+        }
+
         // Pass 2: only stretches with a value that reaches the gate can hold a candidate
-        // (a candidate must reach it itself); the gate only rises while peaks are found.
+        // (a candidate must reach it itself).
+        self.candidates.clear();
         let full = len - tail;
         for (g, &m) in stretch_max[..full / SUB_BLOCK].iter().enumerate() {
-            if m >= sink.gate() * INV_GATE_MARGIN {
-                let g0 = g * SUB_BLOCK;
-                self.refine_group(g0, g0 + SUB_BLOCK, chunk_start, sink);
+            if m >= reach {
+                self.collect(g * SUB_BLOCK, SUB_BLOCK, reach);
             }
         }
         if tail > 0 {
             let halves = max_abs(&self.coarse[full..len]);
             self.coarse_max = self.coarse_max.max(halves);
             let m = halves.max(max_abs(&self.buf[SAMPLES_AT + full..SAMPLES_AT + len]));
-            if m >= sink.gate() * INV_GATE_MARGIN {
-                self.refine_group(full, len, chunk_start, sink);
+            if m >= reach {
+                self.collect(full, tail, reach);
             }
         }
         self.chunk_last_half = self.coarse[len - 1].abs();
+
+        // Pass 3: refine the batch and hand the peaks to the sink in order.
+        if self.candidates.is_empty() {
+            return;
+        }
+        self.candidates.refine(Reader {
+            rows: self.table.all_rows(),
+            kernel: self.kernel,
+            buf: &self.buf,
+            first_point: SAMPLES_AT,
+        });
+        let first_point = chunk_start - DELAY;
+        for (fine, value) in self.candidates.peaks() {
+            sink.peak(
+                first_point + i64::from(fine.div_euclid(PHASES as i32)),
+                value,
+            );
+        }
     }
 
-    /// Refines every local maximum of the 2x grid in the stretch `g0..end` of the chunk that
-    /// can still reach the sink's gate. Each grid point is judged once, by its own stretch: a
-    /// sample point against the half points on either side, a half point against the samples
-    /// on either side (the next sample is already in the buffer).
-    fn refine_group(&self, g0: usize, end: usize, chunk_start: i64, sink: &mut impl PeakSink) {
-        let mut prev_half = match g0 {
+    /// The steady-tone shortcut: if the samples that shape this chunk's crests are one steady
+    /// sinusoid, hands its amplitude to the sink once for all the chunk's crests that reach
+    /// `reach`, and returns true. Returns false (nothing reported) otherwise.
+    fn tone(&self, len: usize, reach: f32, sink: &mut impl PeakSink) -> bool {
+        // Every crest lies within half a sample of the chunk's grid; the reconstruction there
+        // reads TAPS / 2 samples either side.
+        let reach_back = TAPS / 2 + 1;
+        let x = &self.buf[SAMPLES_AT - reach_back..SAMPLES_AT + len + TAPS / 2];
+        let Some(amplitude) = tone::steady_amplitude(x) else {
+            return false;
+        };
+        // Count the crests (as the crest-by-crest path would find them) and find the first
+        // and the last.
+        let crest = |r: usize| {
+            let before = match r {
+                0 => self.chunk_last_half,
+                _ => self.coarse[r - 1].abs(),
+            };
+            let (s, h) = (self.buf[SAMPLES_AT + r].abs(), self.coarse[r].abs());
+            let s_next = self.buf[SAMPLES_AT + r + 1].abs();
+            let sample_crest = (s > before) & (s >= h) & (s >= reach);
+            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            u64::from(sample_crest) + u64::from(half_crest)
+        };
+        let mut count = crest(0);
+        let points = self.buf[SAMPLES_AT + 1..SAMPLES_AT + len + 1].windows(2);
+        let halves = self.coarse[..len].windows(2);
+        for (pair, h2) in points.zip(halves) {
+            // Pair r + 1: the sample pair[0] between halves h2[0] and h2[1].
+            let (before, s, h, s_next) = (h2[0].abs(), pair[0].abs(), h2[1].abs(), pair[1].abs());
+            let sample_crest = (s > before) & (s >= h) & (s >= reach);
+            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            count += u64::from(sample_crest) + u64::from(half_crest);
+        }
+        let first = (0..len).find(|&r| crest(r) > 0).unwrap_or(0);
+        let last = (0..len).rev().find(|&r| crest(r) > 0).unwrap_or(0);
+        if count > 0 {
+            // The fitted amplitude can sit a rounding error below the largest sample; a true
+            // peak is never below the sample peak.
+            let floor = max_abs(&self.buf[SAMPLES_AT..SAMPLES_AT + len]);
+            let first_point = self.next_index - DELAY;
+            sink.peaks(
+                amplitude.max(floor),
+                count,
+                first_point + first as i64,
+                first_point + last as i64,
+            );
+        }
+        true
+    }
+
+    /// Collects the crests (local maxima of the 2x grid) among the `count` (≤ 8) grid pairs
+    /// from `g0` that reach `reach`, without a branch per point. Each grid point is judged
+    /// once, by its own pair: a sample point against the half points on either side, a half
+    /// point against the samples on either side (the next sample is already in the buffer).
+    fn collect(&mut self, g0: usize, count: usize, reach: f32) {
+        let mut before = match g0 {
             0 => self.chunk_last_half,
             _ => self.coarse[g0 - 1].abs(),
         };
-        for r in g0..end {
-            let m = chunk_start - DELAY + r as i64;
-            let s = self.buf[SAMPLES_AT + r].abs();
-            let h = self.coarse[r].abs();
-            let s_next = self.buf[SAMPLES_AT + r + 1].abs();
-            if s > prev_half && s >= h && s * GATE_MARGIN >= sink.gate() {
-                let (at, value) = self.refine(2 * m, [prev_half, s, h], chunk_start);
-                sink.peak(at, value);
-            }
-            if h > s && h >= s_next && h * GATE_MARGIN >= sink.gate() {
-                let (at, value) = self.refine(2 * m + 1, [s, h, s_next], chunk_start);
-                sink.peak(at, value);
-            }
-            prev_half = h;
+        let mut at = self.candidates.len();
+        let points = &self.buf[SAMPLES_AT + g0..SAMPLES_AT + g0 + count + 1];
+        let halves = &self.coarse[g0..g0 + count];
+        for (k, (pair, &half)) in points.windows(2).zip(halves).enumerate() {
+            let (s, h, s_next) = (pair[0].abs(), half.abs(), pair[1].abs());
+            let sample_crest = (s > before) & (s >= h) & (s >= reach);
+            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            let grid = 2 * (g0 + k) as i32;
+            at = self.candidates.put(at, sample_crest, grid, [before, s, h]);
+            at = self
+                .candidates
+                .put(at, half_crest, grid + 1, [s, h, s_next]);
+            before = h;
         }
-    }
-
-    /// Finds the continuous peak within half a sample of grid point `j` (value `abc[1]`, with
-    /// its grid neighbours), returning the sample index before it and its level.
-    fn refine(&self, j: i64, abc: [f32; 3], chunk_start: i64) -> (i64, f32) {
-        let [a, b, c] = abc;
-        let centre = j * FINE_PER_GRID;
-        let (lo, hi) = (centre - FINE_PER_GRID, centre + FINE_PER_GRID);
-        let start = centre + round_to_int(FINE_PER_GRID as f32 * vertex_offset(a, b, c));
-
-        let eval = |q: i64| self.eval_fine(q, chunk_start);
-        let mut q = start;
-        let [mut left, mut mid, mut right] = self.eval_fine3(q, chunk_start);
-        for _ in 0..FINE_PER_GRID {
-            if left > mid && q - 1 > lo {
-                q -= 1;
-                (right, mid, left) = (mid, left, eval(q - 1));
-            } else if right > mid && q + 1 < hi {
-                q += 1;
-                (left, mid, right) = (mid, right, eval(q + 1));
-            } else {
-                break;
-            }
-        }
-        let p = vertex_offset(left, mid, right);
-        let peak = mid - 0.25 * (left - right) * p;
-        (q.div_euclid(PHASES as i64), peak.max(mid).max(b))
-    }
-
-    /// |y| at fine indices `q - 1`, `q`, `q + 1`: one window and one kernel call when the three
-    /// lie within one sample interval (counting its end), three calls otherwise.
-    #[inline]
-    fn eval_fine3(&self, q: i64, chunk_start: i64) -> [f32; 3] {
-        let m = (q - 1).div_euclid(PHASES as i64);
-        let phase = (q - 1).rem_euclid(PHASES as i64) as usize;
-        if phase + 2 > PHASES {
-            return [q - 1, q, q + 1].map(|q| self.eval_fine(q, chunk_start));
-        }
-        let b = (m - chunk_start + HISTORY as i64) as usize;
-        let rows = [phase, phase + 1, phase + 2].map(|p| self.table.row(p));
-        self.kernel
-            .dot3(rows, &self.buf[b - TAPS_BEFORE..])
-            .map(f32::abs)
-    }
-
-    /// |y(q / PHASES)|, the reconstructed signal at fine index `q` (absolute).
-    #[inline]
-    fn eval_fine(&self, q: i64, chunk_start: i64) -> f32 {
-        let m = q.div_euclid(PHASES as i64);
-        let phase = q.rem_euclid(PHASES as i64) as usize;
-        let b = (m - chunk_start + HISTORY as i64) as usize;
-        if phase == 0 {
-            self.buf[b].abs()
-        } else {
-            let taps = &self.buf[b - TAPS_BEFORE..];
-            self.kernel.dot(self.table.row(phase), taps).abs()
-        }
-    }
-}
-
-/// Rounds half away from zero without a libm call (the baseline x86-64 target has no
-/// `roundss`).
-#[inline]
-fn round_to_int(x: f32) -> i64 {
-    (x + 0.5f32.copysign(x)) as i64
-}
-
-/// Offset of the parabola's vertex through (−1, a), (0, b), (1, c), clamped to ±0.5; zero when
-/// the three points do not bend downwards.
-#[inline]
-fn vertex_offset(a: f32, b: f32, c: f32) -> f32 {
-    let bend = a - 2.0 * b + c;
-    if bend < 0.0 {
-        (0.5 * (a - c) / bend).clamp(-0.5, 0.5)
-    } else {
-        0.0
+        self.candidates.set_len(at);
     }
 }
 
@@ -333,6 +358,11 @@ impl PeakSink for MaxPeak {
     fn peak(&mut self, _at: i64, value: f32) {
         if value > self.max {
             self.max = value;
+        }
+    }
+    fn peaks(&mut self, value: f32, count: u64, _first_at: i64, _last_at: i64) {
+        if count > 0 {
+            self.peak(0, value);
         }
     }
 }

@@ -9,8 +9,9 @@ use std::sync::{Arc, OnceLock};
 /// Slots in the process-wide table: 64 live stems are the design load, 256 the guarantee.
 pub const CAPACITY: usize = 256;
 /// Version of the slot layout. Bump it whenever [`Slot`]'s records, or the audio tap a slot
-/// points to, change shape (2: taps carry the reader's back-pressure hold).
-pub const LAYOUT_VERSION: u32 = 2;
+/// points to, change shape (2: taps carry the reader's back-pressure hold; 3: meter snapshots
+/// carry loudness).
+pub const LAYOUT_VERSION: u32 = 3;
 const MAGIC: u64 = u64::from_le_bytes(*b"STEMCHK\0");
 
 /// Describes a table's layout, so that a reader can refuse one it would misread.

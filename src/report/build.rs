@@ -4,8 +4,8 @@
 use super::file_model::FilesReport;
 use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
-    BusLevels, LimiterReport, LimiterVerdict, MasterReport, Pass, RenderModeReport, Report,
-    StemReport, SumReport, ThresholdsReport, UncheckedReason, Verdict, SCHEMA,
+    BusLevels, LimiterReport, LimiterVerdict, LoudnessReport, MasterReport, Pass, RenderModeReport,
+    Report, StemReport, SumReport, ThresholdsReport, UncheckedReason, Verdict, SCHEMA,
 };
 use super::order::sort_stems;
 use super::pass::pass_of;
@@ -207,8 +207,22 @@ fn levels(r: &MeterSnapshot, t: &Thresholds) -> BusLevels {
             .correlation()
             .filter(|c| c.is_finite())
             .map(|c| round(f64::from(c), 3)),
+        loudness: loudness(r),
         unmetered: r.is_unmetered(),
         bypassed: r.is_bypassed(),
+    }
+}
+
+/// The loudness object of a bus, from its snapshot.
+fn loudness(r: &MeterSnapshot) -> LoudnessReport {
+    let l = &r.loudness;
+    let db = |v: Option<f32>| v.filter(|v| v.is_finite()).map(|v| round(f64::from(v), 2));
+    LoudnessReport {
+        integrated_lufs: db(l.integrated()),
+        lra_lu: db(l.lra()),
+        max_momentary_lufs: db(l.max_momentary()),
+        max_short_term_lufs: db(l.max_short_term()),
+        plr_db: db(r.plr_db()),
     }
 }
 
@@ -246,6 +260,38 @@ mod tests {
             .unwrap_or_else(|| panic!("{what} not an array"));
         assert_eq!(a.len(), len, "{what}");
         assert!(a.iter().all(Value::is_number), "{what} = {v}");
+    }
+
+    #[test]
+    fn loudness_has_the_spec_names_and_silence_is_null() {
+        let mut input = clean();
+        input.stems.push(silent("04_Silent", 4));
+        let v = serde_json::to_value(build_report(&input)).expect("serialises");
+        let names = [
+            ("integrated_lufs", "number"),
+            ("lra_lu", "number"),
+            ("max_momentary_lufs", "number"),
+            ("max_short_term_lufs", "number"),
+            ("plr_db", "number"),
+        ];
+        expect(&v["master"]["loudness"], "master.loudness", &names);
+        let m = &v["master"]["loudness"];
+        // Master true peak -4 dBTP, integrated 10 LU under it.
+        assert_eq!(m["integrated_lufs"], -14.0);
+        assert_eq!(m["plr_db"], 10.0);
+        assert_eq!(m["lra_lu"], 6.0);
+        assert_eq!(m["max_momentary_lufs"], -8.0);
+        assert_eq!(m["max_short_term_lufs"], -10.0);
+        let stems = v["stems"].as_array().expect("stems");
+        let kick = stems.iter().find(|s| s["name"] == "01_Kick").expect("kick");
+        expect(&kick["loudness"], "kick.loudness", &names);
+        assert_eq!(kick["loudness"]["integrated_lufs"], -18.0);
+        let quiet = stems
+            .iter()
+            .find(|s| s["name"] == "04_Silent")
+            .expect("silent");
+        let nulls = names.map(|(k, _)| (k, "null"));
+        expect(&quiet["loudness"], "silent.loudness", &nulls);
     }
 
     #[test]

@@ -5,13 +5,16 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::file_input::{Encoding, FileFacts};
 use super::input::{BusInput, ReportInput, Thresholds};
 use crate::dsp::level::from_db;
+use crate::dsp::loudness::LoudnessReadings;
 use crate::dsp::snapshot::{EventSnapshot, MeterSnapshot, FLAG_HAS_CORRELATION, NO_POSITION};
 
 /// Samples in the crafted pass: 200 s at 48 kHz.
 pub const PASS_END: i64 = 9_600_000;
 
 /// A stereo 48 kHz bus that played the whole pass with its true peak at `tp_db` on the left
-/// channel (the right 0.3 dB lower, sample peaks 0.2 dB under the true peaks).
+/// channel (the right 0.3 dB lower, sample peaks 0.2 dB under the true peaks), its integrated
+/// loudness 10 LU under that true peak, its loudest 400 ms 4 LU and 3 s 6 LU under it, and a
+/// loudness range of 6 LU.
 pub fn reading(tp_db: f32) -> MeterSnapshot {
     let tp = [from_db(tp_db), from_db(tp_db - 0.3)];
     MeterSnapshot {
@@ -32,6 +35,16 @@ pub fn reading(tp_db: f32) -> MeterSnapshot {
         correlation: 0.97,
         correlation_recent: 0.9,
         flags: FLAG_HAS_CORRELATION,
+        loudness: LoudnessReadings {
+            momentary: Some(tp_db - 12.0),
+            short_term: Some(tp_db - 11.0),
+            max_momentary: Some(tp_db - 4.0),
+            max_short_term: Some(tp_db - 6.0),
+            integrated: Some(tp_db - 10.0),
+            range: Some(6.0),
+            seconds: 200.0,
+        }
+        .into(),
         ..Default::default()
     }
 }
@@ -64,6 +77,11 @@ pub fn silent(name: &str, slot: usize) -> BusInput {
     b.reading.true_peak_display = [0.0; 2];
     b.reading.dc_offset = [0.0; 2];
     b.reading.flags = 0;
+    b.reading.loudness = LoudnessReadings {
+        seconds: 200.0,
+        ..Default::default()
+    }
+    .into();
     b
 }
 

@@ -18,6 +18,7 @@ pub fn render_markdown(report: &Report) -> String {
     summary(report, rate, &mut md);
     master(report, &mut md);
     stems(report, &mut md);
+    loudness(report, &mut md);
     files(report, &mut md);
     sum_check(report, &mut md);
     dynamics(report, &mut md);
@@ -179,6 +180,33 @@ fn stems(report: &Report, md: &mut Vec<String>) {
             } else {
                 "yes"
             },
+        ));
+    }
+    md.push(String::new());
+}
+
+/// Loudness of the master and every stem: how loud each part is, for the mastering engineer.
+fn loudness(report: &Report, md: &mut Vec<String>) {
+    md.push("## Loudness".into());
+    md.push(String::new());
+    md.push(
+        "| bus | integrated (LUFS) | LRA (LU) | max momentary (LUFS) | max short-term (LUFS) | \
+         PLR (dB) |"
+            .into(),
+    );
+    md.push("|---|---:|---:|---:|---:|---:|".into());
+    let buses = std::iter::once((&report.master.name, &report.master.levels))
+        .chain(report.stems.iter().map(|s| (&s.name, &s.levels)));
+    for (name, levels) in buses {
+        let l = &levels.loudness;
+        md.push(format!(
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(name),
+            db(l.integrated_lufs),
+            l.lra_lu.map_or("—".into(), |v| format!("{v:.2}")),
+            db(l.max_momentary_lufs),
+            db(l.max_short_term_lufs),
+            l.plr_db.map_or("—".into(), |v| format!("{v:.2}")),
         ));
     }
     md.push(String::new());
@@ -429,6 +457,11 @@ fn legend(md: &mut Vec<String>) {
             "- **Flat tops**: runs of three or more identical samples at the bus's peak level, \
              the signature of a clipper.",
             "- **NaN/Inf**: samples that are not numbers; a plugin misbehaved.",
+            "- **Loudness** (ITU-R BS.1770 / EBU R 128, K-weighted): **integrated** is the gated \
+             loudness of the whole pass (LUFS), **LRA** the loudness range (EBU Tech 3342, LU), \
+             **max momentary** and **max short-term** the loudest 400 ms and 3 s, and **PLR** \
+             the highest true peak minus the integrated loudness. **—**: silence, or every block \
+             under the gates.",
             "- **DC offset**: mean sample value (linear, 0 = none). **Correlation**: stereo \
              correlation over the pass, 1 = mono-like, 0 = unrelated, -1 = out of phase.",
             "- **Alive**: whether the stem's meter sent readings within the last second; a \
@@ -530,6 +563,12 @@ mod tests {
         assert!(md.contains("(`clip.samples`)"));
         assert!(md.contains("### Notes ("));
         assert!(md.contains("## What each number means"));
+        // Loudness: the master's integrated, LRA, maxima and PLR; a silent stem has none.
+        assert!(
+            md.contains("| Master | -14.00 | 6.00 | -8.00 | -10.00 | 10.00 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 04_Silent | — | — | — | — | — |"), "{md}");
         // Fails come before warnings and notes.
         let fail = md.find("### Fail").unwrap();
         let warn = md.find("### Warnings").unwrap();

@@ -258,6 +258,9 @@ pub struct BusLevels {
     pub dc_offset_per_channel: Vec<f64>,
     /// Stereo correlation over the pass, −1…1; `null` for mono or before any signal.
     pub correlation: Option<f64>,
+    /// Loudness of the pass (ITU-R BS.1770 / EBU R 128).
+    #[serde(default)]
+    pub loudness: LoudnessReport,
     /// The bus runs at a sample rate Stemcheck does not meter (or its meters stopped): its
     /// audio passed through unmeasured and every reading above is empty.
     #[serde(default)]
@@ -266,6 +269,22 @@ pub struct BusLevels {
     /// readings above are those from before the bypass.
     #[serde(default)]
     pub bypassed: bool,
+}
+
+/// A bus's loudness over the pass (ITU-R BS.1770 / EBU R 128), each value rounded to 0.01;
+/// `null` for a silent bus, or one whose every block fell under the gates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoudnessReport {
+    /// Integrated loudness, gated per BS.1770, LUFS.
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range (EBU Tech 3342), LU.
+    pub lra_lu: Option<f64>,
+    /// Highest momentary (400 ms) loudness, LUFS.
+    pub max_momentary_lufs: Option<f64>,
+    /// Highest short-term (3 s) loudness, LUFS.
+    pub max_short_term_lufs: Option<f64>,
+    /// Peak-to-loudness ratio: the highest true peak (dBTP) minus the integrated loudness, dB.
+    pub plr_db: Option<f64>,
 }
 
 /// The master bus.

@@ -1,6 +1,7 @@
 //! The meter column, the same on a stem and on the master: the headroom figure and its
-//! verdict, then the meters filling the rest of the height.
+//! verdict, a line of loudness, then the meters filling the rest of the height.
 
+use super::loudness;
 use super::meters::{self, MeterMarks};
 use super::status;
 use super::theme::Sizes;
@@ -11,6 +12,7 @@ use egui::{Ui, Vec2};
 /// Draws the column into `ui` (the column's panel).
 pub fn show(ui: &mut Ui, s: &Sizes, head: &Headline, snap: &MeterSnapshot, marks: MeterMarks) {
     status::headroom(ui, s, head);
+    loudness::summary(ui, s, snap);
     ui.add_space(6.0);
     let size = Vec2::new(
         ui.available_width().max(meters::MIN_WIDTH),

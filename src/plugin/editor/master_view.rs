@@ -11,7 +11,7 @@ use super::layout::{columns, section};
 use super::meters::MeterMarks;
 use super::theme::{self, Sizes};
 use super::timeline::{self, TimelineMarks};
-use super::{bus_column, status, stems_table};
+use super::{bus_column, loudness, status, stems_table};
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::plugin::overview::Overview;
 use crate::plugin::params::StemcheckParams;
@@ -117,6 +117,9 @@ impl MasterView {
                 );
                 section(ui, s, "MASTER READINGS", |ui| {
                     status::readings(ui, s, "master-readings", snap)
+                });
+                section(ui, s, "MASTER LOUDNESS", |ui| {
+                    loudness::show(ui, s, "master-loudness", snap)
                 });
                 section(ui, s, "REPORT", |ui| {
                     controls::report(ui, s, shared, params, edits)

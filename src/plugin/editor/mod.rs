@@ -12,6 +12,7 @@ mod controls;
 pub mod findings;
 pub mod fonts;
 mod layout;
+mod loudness;
 mod master_view;
 pub mod meters;
 pub mod scale;

@@ -5,6 +5,7 @@ use super::bus_column;
 use super::conclusions;
 use super::controls;
 use super::layout::{columns, section};
+use super::loudness;
 use super::meters::MeterMarks;
 use super::status;
 use super::theme::Sizes;
@@ -42,6 +43,9 @@ pub fn draw(
             });
             section(ui, s, "READINGS", |ui| {
                 status::readings(ui, s, "stem-readings", snap)
+            });
+            section(ui, s, "LOUDNESS", |ui| {
+                loudness::show(ui, s, "stem-loudness", snap)
             });
             section(ui, s, "PASS", |ui| {
                 let marks = TimelineMarks::of(marks, snap);

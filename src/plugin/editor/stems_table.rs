@@ -8,11 +8,12 @@ use crate::report::{LimiterReport, LimiterVerdict, StemReport, WindowStatus};
 use egui::{Color32, RichText, Ui};
 
 /// The column titles, in order.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "Stem",
     "Peak",
     "True peak",
     "Headroom",
+    "LUFS",
     "Overs",
     "Clips",
     "Dynamics",
@@ -60,6 +61,7 @@ pub fn row_cells(stem: &StemReport) -> Vec<(String, Color32)> {
                 .map_or(NO_VALUE.to_owned(), |h| format!("{h:.1} dB")),
             window,
         ),
+        loudness(stem),
         count(l.true_peak_overs),
         count(l.clipped_samples),
         dynamics(stem),
@@ -79,8 +81,8 @@ pub fn show(ui: &mut Ui, s: &Sizes, stems: &[StemReport]) {
             egui::Grid::new("stems")
                 .num_columns(COLUMNS.len())
                 .striped(true)
-                .min_col_width(36.0 * s.scale)
-                .spacing([14.0 * s.scale, 5.0 * s.scale])
+                .min_col_width(28.0 * s.scale)
+                .spacing([11.0 * s.scale, 5.0 * s.scale])
                 .show(ui, |ui| {
                     for h in COLUMNS {
                         ui.label(
@@ -103,6 +105,14 @@ pub fn show(ui: &mut Ui, s: &Sizes, stems: &[StemReport]) {
                     }
                 });
         });
+}
+
+/// The stem's integrated loudness (LUFS), a dash for silence or a fully gated pass.
+fn loudness(stem: &StemReport) -> (String, Color32) {
+    match stem.levels.loudness.integrated_lufs {
+        Some(i) => (format_db(Some(i as f32)), theme::TEXT),
+        None => (NO_VALUE.into(), theme::TEXT_DIM),
+    }
 }
 
 /// The limiter / clipper verdict of a bus (a dash until analysed); a bus whose meters saw

@@ -1,0 +1,114 @@
+//! Whether a stretch of samples is one steady sinusoid, and its amplitude: the true-peak
+//! meter's shortcut for the case that would otherwise cost the most, a loud steady tone whose
+//! every crest is a candidate.
+//!
+//! Any sinusoid sampled at a constant rate obeys `x[k+1] + x[k−1] = 2·cos(ω)·x[k]`, and
+//! `x[k]² − x[k−1]·x[k+1] = A²·sin²ω` at every `k`. So the stretch is fitted once (cos ω by least
+//! squares over the stretch), and accepted only if every sample follows the recurrence to
+//! within [`TOLERANCE`] of the amplitude and the invariant stays constant to within the same
+//! tolerance (the amplitude does not move). Then the signal around every crest of the stretch
+//! is that sinusoid, and every crest's continuous peak is A: the analytic peak, exactly, with
+//! none of the interpolation filter's droop. A residual r moves the amplitude by about
+//! r/sin²ω, so the reading is within 2e-3 (0.017 dB) of A where the test is used
+//! (sin²ω ≥ [`MIN_SIN_SQ`]: ω from 0.22 to 2.92 rad per sample, about fs/28 to 0.46·fs), and
+//! near 1e-6 for a pure tone. Anything else (noise, several partials, a vibrato, an envelope)
+//! fails the test and goes through the crest-by-crest refinement.
+//!
+//! Every loop is branch-free over the stretch, so the compiler vectorises it: the test costs a
+//! few operations per sample.
+
+/// How closely the samples must follow one sinusoid, relative to its amplitude.
+pub const TOLERANCE: f32 = 1e-4;
+/// The fit is used where sin²ω is at least this; elsewhere it is ill-conditioned.
+pub const MIN_SIN_SQ: f32 = 0.05;
+/// Lanes of the vectorised reductions.
+const LANES: usize = 8;
+/// Samples whose least-squares fit gives cos ω.
+const FIT_SAMPLES: usize = 16;
+
+/// The amplitude of the steady sinusoid that `x` is, or `None` if it is not one (within
+/// [`TOLERANCE`]), has fewer than 18 samples, or lies where the fit is ill-conditioned.
+pub fn steady_amplitude(x: &[f32]) -> Option<f32> {
+    if x.len() < FIT_SAMPLES + 2 {
+        return None;
+    }
+    let (before, centre, after) = (&x[..x.len() - 2], &x[1..x.len() - 1], &x[2..]);
+    // cos ω by least squares over the first samples: Σ x[k]·(x[k−1] + x[k+1]) / (2·Σ x[k]²).
+    // Every sample is then checked against it, so a poor fit can only refuse a tone.
+    let (mut cross, mut power) = (0.0f32, 0.0f32);
+    for k in 0..FIT_SAMPLES {
+        cross += centre[k] * (before[k] + after[k]);
+        power += centre[k] * centre[k];
+    }
+    let cos_w = cross / (2.0 * power);
+    let sin_sq = 1.0 - cos_w * cos_w;
+    // The worst residual of the recurrence, and the range of the invariant A²·sin²ω.
+    let (mut worst, mut low, mut high) = ([0.0f32; LANES], [f32::MAX; LANES], [f32::MIN; LANES]);
+    let triples = before.chunks_exact(LANES).zip(centre.chunks_exact(LANES));
+    for ((b, c), a) in triples.zip(after.chunks_exact(LANES)) {
+        for k in 0..LANES {
+            let r = (b[k] + a[k] - 2.0 * cos_w * c[k]).abs();
+            let q = c[k] * c[k] - b[k] * a[k];
+            worst[k] = if r > worst[k] { r } else { worst[k] };
+            low[k] = if q < low[k] { q } else { low[k] };
+            high[k] = if q > high[k] { q } else { high[k] };
+        }
+    }
+    let mut worst = worst.iter().fold(0.0f32, |m, &v| m.max(v));
+    let mut low = low.iter().fold(f32::MAX, |m, &v| m.min(v));
+    let mut high = high.iter().fold(f32::MIN, |m, &v| m.max(v));
+    for k in before.len() / LANES * LANES..before.len() {
+        let q = centre[k] * centre[k] - before[k] * after[k];
+        worst = worst.max((before[k] + after[k] - 2.0 * cos_w * centre[k]).abs());
+        low = low.min(q);
+        high = high.max(q);
+    }
+    let invariant = 0.5 * (low + high);
+    let amplitude = (invariant / sin_sq).sqrt();
+    // NaN (silence, a negative square) fails every comparison.
+    let steady = (sin_sq >= MIN_SIN_SQ)
+        & (worst <= TOLERANCE * amplitude)
+        & (high - low <= 2.0 * TOLERANCE * invariant);
+    steady.then_some(amplitude)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(n: usize, w: f64, phase: f64, amp: f64) -> Vec<f32> {
+        (0..n)
+            .map(|i| (amp * (w * i as f64 + phase).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn steady_tones_give_their_amplitude() {
+        for w in [0.3, 1.0, 1.96, 2.48, 2.85] {
+            for phase in [0.0, 0.7, 2.1] {
+                let a = steady_amplitude(&tone(283, w, phase, 0.9)).expect("a tone");
+                assert!((a / 0.9 - 1.0).abs() < 1e-5, "w {w}: {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let n = 283;
+        // Low tones (ill-conditioned), silence, two partials, a slow tremolo, a noise floor.
+        assert_eq!(steady_amplitude(&tone(n, 0.1, 0.3, 0.9)), None);
+        assert_eq!(steady_amplitude(&vec![0.0; n]), None);
+        let two: Vec<f32> = (0..n)
+            .map(|i| ((2.0 * i as f64).sin() + 0.01 * (1.1 * i as f64).sin()) as f32)
+            .collect();
+        assert_eq!(steady_amplitude(&two), None);
+        let tremolo: Vec<f32> = (0..n)
+            .map(|i| ((1.0 + 0.01 * (0.02 * i as f64).sin()) * (2.0 * i as f64).sin()) as f32)
+            .collect();
+        assert_eq!(steady_amplitude(&tremolo), None);
+        let mut noisy = tone(n, 2.0, 0.0, 0.9);
+        noisy[100] += 1e-3;
+        assert_eq!(steady_amplitude(&noisy), None);
+        assert_eq!(steady_amplitude(&noisy[..17]), None);
+    }
+}
