@@ -8,6 +8,7 @@ pub mod interpolator;
 pub mod level;
 pub mod pass;
 pub mod rates;
+pub mod session_facts;
 pub mod simd;
 pub mod snapshot;
 pub mod timeline;
