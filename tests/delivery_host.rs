@@ -44,7 +44,7 @@ fn play_and_report(
     dir: &Path,
     seen: &mut BTreeSet<std::path::PathBuf>,
     what: &str,
-) -> (Report, String) {
+) -> (Report, String, Value) {
     let mut pos = from;
     while pos < to {
         let len = BLOCK.min((to - pos) as usize);
@@ -61,6 +61,8 @@ fn play_and_report(
             );
         }
         pos += len as i64;
+        // About five times real time: the master's analysis keeps up, as with a real host.
+        std::thread::sleep(std::time::Duration::from_micros(2_000));
     }
     for _ in 0..3 {
         for p in instances.iter_mut() {
@@ -74,27 +76,16 @@ fn play_and_report(
             );
         }
     }
+    let before = seen.clone();
     let report = next_report(dir, seen, what);
-    let md_path = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .max()
-        .expect("a read-me beside the JSON");
-    let md = std::fs::read_to_string(md_path).unwrap();
-    (report, md)
-}
-
-fn raw_json(dir: &Path) -> Value {
-    let path = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .max()
-        .unwrap();
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("the JSON parses")
+    let json = seen
+        .difference(&before)
+        .next()
+        .expect("the new report")
+        .clone();
+    let md = std::fs::read_to_string(json.with_extension("md")).expect("a read-me beside it");
+    let raw = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON");
+    (report, md, raw)
 }
 
 /// Sets persisted string fields through the state, as a host restoring a session does.
@@ -129,7 +120,7 @@ fn session_facts_come_from_the_hosts_transport() {
         tempo_change: Some((240_000, 90.0)),
     });
     let audio = [sine(0.5, 528_000)];
-    let (r, md) = play_and_report(
+    let (r, md, _) = play_and_report(
         &mut [&mut m],
         &audio,
         -48_000,
@@ -177,7 +168,7 @@ fn session_facts_come_from_the_hosts_transport() {
     // A host that sends no tempo, signature or beats: null, never a guess.
     m.set_host_music(HostMusic::none());
     let audio = [sine(0.5, 96_000)];
-    let (r, md) = play_and_report(
+    let (r, md, raw) = play_and_report(
         &mut [&mut m],
         &audio,
         0,
@@ -193,7 +184,7 @@ fn session_facts_come_from_the_hosts_transport() {
     let start = s.start.clone().expect("a start");
     assert_eq!((start.samples, start.bar, start.beat), (0, None, None));
     assert_eq!(s.length.as_deref(), Some("0:02.000"));
-    let json = raw_json(dir.path());
+    let json = raw;
     assert_eq!(json["session"]["tempo_bpm"], Value::Null);
     assert_eq!(json["session"]["time_signature"], Value::Null);
     assert_eq!(json["session"]["start"]["bar"], Value::Null);
@@ -262,7 +253,7 @@ fn a_hostile_brief_survives_the_state_and_both_report_files() {
     std::thread::sleep(std::time::Duration::from_millis(400));
 
     let audio = [sine(0.3, 96_000), sine(0.3, 96_000)];
-    let (r, md) = play_and_report(
+    let (r, md, raw) = play_and_report(
         &mut [&mut stem, &mut m],
         &audio,
         0,
@@ -279,6 +270,9 @@ fn a_hostile_brief_survives_the_state_and_both_report_files() {
     }
     .report();
     assert_eq!(r.brief, expected);
+    assert_eq!(raw["brief"]["title"], json!(expected.title));
+    assert_eq!(raw["brief"]["notes"], json!(expected.notes));
+    assert_eq!(raw["stems"][0]["note"], json!(stem_note(&note)));
     let kept = expected.notes.chars().count();
     assert!((9_990..=10_000).contains(&kept), "capped at 10 000: {kept}");
     assert!(expected.title.contains("txet") && !expected.title.contains('\u{202E}'));
@@ -331,7 +325,9 @@ fn a_hostile_brief_survives_the_state_and_both_report_files() {
     // Code fences cannot open: no line of the read-me starts with backticks.
     assert!(!md.lines().any(|l| l.trim_start().starts_with("```")));
     assert!(
-        md.contains("- **01\\_Kick**: Kick \\+ sub \\| no limiter ↵ \\# baked"),
+        md.contains(
+            "- **01\\_Kick**: Kick + sub \\| no limiter ↵ # baked: EQ \\`x\\` \\</td\\>\\</tr\\>"
+        ),
         "{md}"
     );
 }
@@ -372,7 +368,7 @@ fn the_checklist_passes_a_clean_session_and_fails_a_faulty_one() {
     // Clean: one stem at −4.4 dBFS, and the master carrying exactly it (unity): both in the
     // −6…−3 dBFS window.
     let x = sine(0.6, 144_000);
-    let (r, md) = play_and_report(
+    let (r, md, _) = play_and_report(
         &mut [&mut stem, &mut m],
         &[x.clone(), x],
         0,
@@ -411,7 +407,7 @@ fn the_checklist_passes_a_clean_session_and_fails_a_faulty_one() {
 
     // Faulty: the stem clips (and so does the master that carries it).
     let y = sine(1.2, 144_000);
-    let (r, md) = play_and_report(
+    let (r, md, _) = play_and_report(
         &mut [&mut stem, &mut m],
         &[y.clone(), y],
         0,

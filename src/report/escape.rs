@@ -46,16 +46,24 @@ fn is_bidi_control(c: char) -> bool {
     )
 }
 
-/// One line of inline Markdown: every ASCII punctuation character backslash-escaped (CommonMark
-/// allows it for all of them, so `*`, `_`, `` ` ``, `#`, `|`, `<`, `[` … print as themselves,
-/// also inside a table cell), line breaks shown as ` ↵ `. The text should have gone through
+/// Characters that mean something anywhere in a line of Markdown (GitHub's included): the
+/// escape itself, emphasis, code, links and images, HTML and entities, table pipes,
+/// strikethrough.
+const INLINE_SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '&', '|', '~'];
+
+/// One line of inline Markdown: every character that means something inside a line
+/// backslash-escaped (CommonMark allows it for all ASCII punctuation, so `*`, `_`, `` ` ``,
+/// `|`, `<`, `[` … print as themselves, also inside a table cell), line breaks shown as
+/// ` ↵ `. Ordinary punctuation (`.`, `,`, `-`, `(`, `#` …) stays as typed: it only means
+/// something at the start of a line, and this text is always placed after something (a table
+/// pipe, a list marker, [`md_block_quote`]'s own escape). The text should have gone through
 /// [`clean_text`].
 pub fn md_inline(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
     for c in text.chars() {
         match c {
             '\n' => out.push_str(" ↵ "),
-            c if c.is_ascii_punctuation() => {
+            c if INLINE_SPECIAL.contains(&c) => {
                 out.push('\\');
                 out.push(c);
             }
@@ -66,10 +74,26 @@ pub fn md_inline(text: &str) -> String {
     out
 }
 
+/// [`md_inline`] for text that starts a line of a block: a leading `#`, `-`, `+`, `=` (a
+/// heading, a list, a rule) is escaped, and so is the `.` or `)` after leading digits (an
+/// ordered list).
+fn md_line(text: &str) -> String {
+    let body = md_inline(text);
+    if body.starts_with(['#', '-', '+', '=']) {
+        return format!("\\{body}");
+    }
+    let digits = body.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && body[digits..].starts_with(['.', ')']) {
+        return format!("{}\\{}", &body[..digits], &body[digits..]);
+    }
+    body
+}
+
 /// Text of several lines as a Markdown block quote: every line prefixed with `> `, escaped as
-/// [`md_inline`], its leading spaces dropped (four would start a code block), each line break
-/// kept as a hard break (a trailing backslash). Nothing in the text can end the quote. Returns
-/// the lines of the block; an empty text gives none.
+/// [`md_inline`] with its block markers escaped too, its leading spaces dropped (four would
+/// start a code block), each line break kept as a hard break (a trailing backslash). Nothing
+/// in the text can end the quote or open a heading, list, table or code block inside it.
+/// Returns the lines of the block; an empty text gives none.
 pub fn md_block_quote(text: &str) -> Vec<String> {
     if text.trim().is_empty() {
         return Vec::new();
@@ -80,7 +104,7 @@ pub fn md_block_quote(text: &str) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, line)| {
-            let body = md_inline(line.trim());
+            let body = md_line(line.trim());
             if body.is_empty() {
                 ">".to_string()
             } else if i < last && !lines[i + 1].trim().is_empty() {
@@ -113,23 +137,28 @@ mod tests {
 
     #[test]
     fn inline_text_cannot_open_markdown_or_html() {
-        let s = md_inline("# *a* _b_ `c` | [l](u) <script> &amp; 1. - ~~x~~ \\");
-        for c in [
-            '#', '*', '_', '`', '|', '[', ']', '(', ')', '<', '>', '&', '.', '-', '~',
-        ] {
+        let s = md_inline("*a* _b_ `c` | [l](u) <script> &amp; ~~x~~ \\ a, b. (c) - # 1.");
+        for &c in INLINE_SPECIAL.iter().filter(|&&c| c != '\\') {
             // Every occurrence is preceded by a backslash.
             for (i, _) in s.match_indices(c) {
                 assert_eq!(&s[i - 1..i], "\\", "{c} unescaped in {s}");
             }
         }
+        assert!(
+            s.ends_with("a, b. (c) - # 1."),
+            "prose punctuation as typed: {s}"
+        );
+        assert!(s.contains("\\\\"), "a backslash is escaped: {s}");
         assert!(!s.contains('\n'));
         assert_eq!(md_inline("a\nb"), "a ↵ b");
     }
 
     #[test]
     fn a_block_quote_holds_every_line() {
-        let q = md_block_quote("# Heading\n    code\n\n```\n> quote\n---\nlast");
-        assert_eq!(q.len(), 7);
+        let q = md_block_quote(
+            "# Heading\n    code\n\n```\n> quote\n---\n- item\n12. item\n+ x\n=== \nlast",
+        );
+        assert_eq!(q.len(), 11);
         assert!(q.iter().all(|l| l.starts_with('>')), "{q:?}");
         assert_eq!(q[0], "> \\# Heading\\");
         assert_eq!(
@@ -138,6 +167,12 @@ mod tests {
         );
         assert_eq!(q[2], ">");
         assert_eq!(q[3], "> \\`\\`\\`\\");
+        assert_eq!(q[4], "> \\> quote\\");
+        assert_eq!(q[5], "> \\---\\");
+        assert_eq!(q[6], "> \\- item\\");
+        assert_eq!(q[7], "> 12\\. item\\");
+        assert_eq!(q[8], "> \\+ x\\");
+        assert_eq!(q[9], "> \\===\\");
         assert!(md_block_quote("  \n ").is_empty());
     }
 }

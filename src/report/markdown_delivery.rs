@@ -45,15 +45,13 @@ fn checklist(report: &Report, md: &mut Vec<String>) {
             .map(|id| format!("[`{id}`](#findings)"))
             .collect::<Vec<_>>()
             .join(", ");
+        // The points and details are Stemcheck's own sentences (no pipes, no Markdown).
         let detail = if links.is_empty() {
-            md_inline(&c.detail)
+            c.detail.clone()
         } else {
-            format!("{}: {links}", md_inline(&c.detail))
+            format!("{}: {links}", c.detail)
         };
-        md.push(format!(
-            "| {mark} | {} | {state} | {detail} |",
-            md_inline(&c.point)
-        ));
+        md.push(format!("| {mark} | {} | {state} | {detail} |", c.point));
     }
     md.push(String::new());
 }
