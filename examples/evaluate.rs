@@ -486,6 +486,7 @@ fn evaluate_session(
         sum: Some(SumInput::from_figures(&figures)),
         files: None,
         coverage: None,
+        delivery: Default::default(),
     };
     let report = build_report(&input);
 

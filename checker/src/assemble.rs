@@ -85,6 +85,7 @@ pub fn report_input(
         sum: Some(sum),
         files: Some(files),
         coverage: None,
+        delivery: Default::default(),
     }
 }
 

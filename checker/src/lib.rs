@@ -5,6 +5,7 @@
 
 pub mod assemble;
 pub mod bext;
+pub mod checklist_lines;
 pub mod codec_stream;
 pub mod collect;
 pub mod demo;

@@ -254,6 +254,7 @@ pub fn render(report: &Report, color: bool) -> String {
     if !report.findings.is_empty() {
         out.push(String::new());
     }
+    out.extend(crate::checklist_lines::lines(report));
     let count = |sev: Severity| report.findings.iter().filter(|f| f.severity == sev).count();
     out.push(format!(
         "{}  ({} fail, {} warn, {} info)",

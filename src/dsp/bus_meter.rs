@@ -7,6 +7,7 @@ use super::events::EventLog;
 use super::level::from_db;
 use super::loudness::{LoudnessMeter, LoudnessReadings};
 use super::pass::{PassRange, PassTracker, TransportState};
+use super::session_facts::{MusicalState, SessionFacts, SessionTracker};
 
 /// A restart at most this long before where the pass stopped continues it (see
 /// [`BusMeter::set_resume_tolerance`]): DAWs restart playback a block, or their latency, early.
@@ -53,6 +54,8 @@ pub struct BusMeter {
     /// The host restarted the stream ([`BusMeter::stream_restarted`]): the filter history is
     /// dropped if the next played block does not continue the pass.
     fresh_stream: bool,
+    /// Tempo, signature and bar positions over the pass (kept and cleared with the pass).
+    session: SessionTracker,
 }
 
 impl BusMeter {
@@ -74,6 +77,7 @@ impl BusMeter {
             blocks: 0,
             timeline: PassTimeline::new(),
             fresh_stream: false,
+            session: SessionTracker::default(),
         }
     }
 
@@ -118,6 +122,7 @@ impl BusMeter {
         self.clear_readings();
         self.pass.clear();
         self.timeline.clear();
+        self.session.clear();
     }
 
     /// Clears readings and filter history: the next block starts a new stream.
@@ -127,6 +132,7 @@ impl BusMeter {
         self.loudness.restart();
         self.pass.clear();
         self.timeline.clear();
+        self.session.clear();
     }
 
     /// Clears the channels' readings (keeping their filter history), the correlation and the
@@ -141,8 +147,27 @@ impl BusMeter {
     /// channels must have the same length. Starts a new pass (a reset) when playback starts
     /// again from a position the pass already covered.
     pub fn process<C: AsRef<[f32]>>(&mut self, block: &[C], transport: TransportState) {
+        self.process_with_music(block, transport, MusicalState::default());
+    }
+
+    /// [`process`](Self::process), with what the host says about tempo, signature and bars
+    /// (kept as the pass's [`SessionFacts`]).
+    pub fn process_with_music<C: AsRef<[f32]>>(
+        &mut self,
+        block: &[C],
+        transport: TransportState,
+        music: MusicalState,
+    ) {
         let len = block.first().map_or(0, |c| c.as_ref().len());
         let start = self.pass.on_block(transport, len);
+        if start.new_pass {
+            self.session.clear();
+        }
+        if let (true, Some(pos)) = (transport.playing, transport.pos_samples) {
+            let extends_end = self.pass.range().end == Some(pos + len as i64);
+            self.session
+                .on_played_block(music, len, self.sample_rate, extends_end);
+        }
         if start.new_pass {
             // The tracker has already started the new range itself.
             if self.fresh_stream {
@@ -246,6 +271,11 @@ impl BusMeter {
     /// The played range since the last reset.
     pub fn pass(&self) -> PassRange {
         self.pass.range()
+    }
+
+    /// Tempo, signature and bar positions at the pass's start and end.
+    pub fn session_facts(&self) -> SessionFacts {
+        self.session.facts()
     }
 
     /// All readings as one plain value.

@@ -10,6 +10,7 @@ pub mod loudness;
 pub mod pass;
 pub mod peak_refine;
 pub mod rates;
+pub mod session_facts;
 pub mod simd;
 pub mod snapshot;
 pub mod timeline;

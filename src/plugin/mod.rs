@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod bulletin;
 pub mod editor;
+pub mod notes_board;
 pub mod overview;
 pub mod params;
 pub mod readout;
@@ -15,6 +16,7 @@ pub mod x11_window;
 
 use crate::dsp::bus_meter::MeterSettings;
 use crate::dsp::pass::TransportState;
+use crate::dsp::session_facts::MusicalState;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{Role, SlotReading};
 use activation::{contain, Heartbeat, MeterState};
@@ -167,7 +169,8 @@ impl Plugin for Stemcheck {
             playing: transport.playing,
             pos_samples: transport.pos_samples(),
         };
-        if contain(|| self.run_block(buffer, state)).is_none() {
+        let music = musical_state(transport);
+        if contain(|| self.run_block(buffer, state, music)).is_none() {
             // Whatever the meters were doing is abandoned (not dropped: freeing is not for the
             // audio thread); the audio is the host's input, with subnormals flushed.
             self.faulted = true;
@@ -240,7 +243,7 @@ impl Stemcheck {
     }
 
     /// One block: meters it (or not, when bypassed or unmetered) and publishes the readings.
-    fn run_block(&mut self, buffer: &mut Buffer, state: TransportState) {
+    fn run_block(&mut self, buffer: &mut Buffer, state: TransportState, music: MusicalState) {
         let settings = self.settings();
         let len = buffer.samples();
         // In every state, metered or not: a subnormal sample leaves as zero (SPEC 2), so a
@@ -265,7 +268,7 @@ impl Stemcheck {
                 meter.set_settings(settings);
                 if meter_state == MeterState::Metering {
                     let channels = buffer.as_slice();
-                    meter.process(channels, state);
+                    meter.process_with_music(channels, state, music);
                     if let (Some(tap), true, Some(pos)) =
                         (&mut self.stream.tap, state.playing, state.pos_samples)
                     {
@@ -278,6 +281,7 @@ impl Stemcheck {
                     self.timeline_writer
                         .publish(&self.shared.timeline, meter.timeline_mut());
                 }
+                self.shared.session.write(meter.session_facts());
                 meter.snapshot()
             }
             _ => self.blank,
@@ -293,6 +297,25 @@ impl Stemcheck {
         self.was_playing = state.playing;
         self.repaint.request_repaint();
     }
+}
+
+/// What the host says about musical time, as plain values. Bar positions count only with the
+/// host's own beat position: CLAP always carries bar fields, so without a beat timeline they
+/// are zeros, not facts.
+fn musical_state(transport: &Transport) -> MusicalState {
+    let sig = match (transport.time_sig_numerator, transport.time_sig_denominator) {
+        (Some(n), Some(d)) if n > 0 && d > 0 => Some((n as u32, d as u32)),
+        _ => None,
+    };
+    let beats = transport.pos_beats;
+    MusicalState {
+        tempo: transport.tempo,
+        time_sig: sig,
+        pos_beats: beats,
+        bar_start_beats: beats.and(transport.bar_start_pos_beats()),
+        bar_number: beats.and(transport.bar_number()),
+    }
+    .sanitized()
 }
 
 impl ClapPlugin for Stemcheck {

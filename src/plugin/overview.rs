@@ -55,12 +55,14 @@ impl Overview {
                 list.other_masters += 1;
                 continue;
             }
-            list.stems.push(BusInput::new(
+            let mut bus = BusInput::new(
                 entry.display_name(),
                 Some(entry.slot),
                 alive,
                 entry.reading.snapshot,
-            ));
+            );
+            bus.note = super::notes_board::read(entry.slot, entry.generation);
+            list.stems.push(bus);
             list.generations.push(entry.generation);
         }
         list

@@ -1,6 +1,7 @@
 //! The host-visible parameters. Their ids are a contract (SPEC 6.1): never rename them.
 
 use crate::registry::Role;
+use crate::report::Brief;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,6 +124,18 @@ pub struct StemcheckParams {
     /// The editor's size in logical pixels, as the user left it; `None` = the role's default.
     #[persist = "editor_size"]
     pub editor_size: Arc<RwLock<Option<[f32; 2]>>>,
+    /// The brief's song title (the master's; shown in its report).
+    #[persist = "brief_title"]
+    pub brief_title: Arc<RwLock<String>>,
+    /// The brief's artist.
+    #[persist = "brief_artist"]
+    pub brief_artist: Arc<RwLock<String>>,
+    /// The brief's notes for the recipient.
+    #[persist = "brief_notes"]
+    pub brief_notes: Arc<RwLock<String>>,
+    /// This stem's note in the brief (what it holds, what is baked in).
+    #[persist = "stem_note"]
+    pub stem_note: Arc<RwLock<String>>,
 }
 
 /// Largest editor size kept from a saved state, logical pixels (anything larger is a corrupt
@@ -166,6 +179,10 @@ impl Default for StemcheckParams {
             report_dir: Arc::new(RwLock::new(String::new())),
             auto_report: Arc::new(AtomicBool::new(false)),
             editor_size: Arc::new(RwLock::new(None)),
+            brief_title: Arc::new(RwLock::new(String::new())),
+            brief_artist: Arc::new(RwLock::new(String::new())),
+            brief_notes: Arc::new(RwLock::new(String::new())),
+            stem_note: Arc::new(RwLock::new(String::new())),
         }
     }
 }
@@ -204,6 +221,20 @@ impl StemcheckParams {
     /// The user's label (empty when unset). Never call from the audio thread.
     pub fn label(&self) -> String {
         read_string(&self.label)
+    }
+
+    /// The master's brief: title, artist, notes. Never call from the audio thread.
+    pub fn brief(&self) -> Brief {
+        Brief {
+            title: read_string(&self.brief_title),
+            artist: read_string(&self.brief_artist),
+            notes: read_string(&self.brief_notes),
+        }
+    }
+
+    /// This stem's note (empty when unset). Never call from the audio thread.
+    pub fn stem_note(&self) -> String {
+        read_string(&self.stem_note)
     }
 
     /// The report folder (empty when unset). Never call from the audio thread.

@@ -11,6 +11,7 @@
 //! (sum-check, limiter detection), so none of that work touches an audio thread.
 
 use super::bulletin;
+use super::notes_board;
 use super::overview::Overview;
 use super::params::StemcheckParams;
 use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
@@ -18,7 +19,9 @@ use crate::analysis::coverage::Coverage;
 use crate::dsp::snapshot::FLAG_PLAYING;
 use crate::registry::feed::LiveFeed;
 use crate::registry::{Registry, Role};
-use crate::report::{build_report, write_report, BusInput, ReportInput, SumInput, Thresholds};
+use crate::report::{
+    build_report, write_report, BusInput, DeliveryInput, ReportInput, SumInput, Thresholds,
+};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -80,6 +83,8 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64,
     let mut overview = Overview::new(Registry::global());
     let (mut seen_passes, mut seen_requests) = seen;
     let mut seen_label = params.label();
+    let claim = shared.slot.as_ref().map(|s| (s.index(), s.generation()));
+    let mut seen_note: Option<String> = None;
     let mut feed: Option<LiveFeed> = None;
     let mut auto_pending: Option<Instant> = None;
     let mut last_look: Option<Instant> = None;
@@ -112,6 +117,12 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64,
         if label != seen_label {
             shared.publish_name(&label);
             seen_label = label;
+        }
+        // This instance's note, where a master can read it.
+        let note = params.stem_note();
+        if let (Some((slot, generation)), false) = (claim, seen_note.as_ref() == Some(&note)) {
+            notes_board::post(slot, generation, &note);
+            seen_note = Some(note);
         }
         let (passes, requests) = (shared.passes_ended(), shared.report_requests());
         let own_slot = shared.slot.as_ref().map(|s| s.index());
@@ -147,6 +158,9 @@ fn run(shared: &Shared, params: &StemcheckParams, stop: &AtomicBool, seen: (u64,
         }
     }
     bulletin::withdraw(shared.slot.as_ref().map(|s| s.index()));
+    if let Some((slot, generation)) = claim {
+        notes_board::withdraw(slot, generation);
+    }
 }
 
 /// One look at the taps: follows this instance's current tap (a reactivation at another rate
@@ -245,6 +259,11 @@ pub fn gather(
         sum: None,
         files: None,
         coverage: None,
+        delivery: DeliveryInput {
+            session: shared.session.read(),
+            host_track_name: shared.track_name(),
+            brief: params.brief(),
+        },
     };
     if let Some(view) = shared.analysis() {
         attach_analysis(&mut input, &list.generations, &view);

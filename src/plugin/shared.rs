@@ -5,6 +5,7 @@ use super::render::SharedHostRender;
 use super::timeline_share::TimelineShare;
 use crate::analysis::coverage::Coverage;
 use crate::analysis::session::SessionFigures;
+use crate::dsp::session_facts::SessionFacts;
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::registry::{AudioTap, NameSource, Registry, SlotHandle};
 use crate::sync::seqlock::SeqLock;
@@ -38,6 +39,9 @@ pub struct AnalysisView {
 pub struct Shared {
     /// The latest meter readings, written once per block by the audio thread.
     pub snapshot: SeqLock<MeterSnapshot>,
+    /// Tempo, signature and bar positions over the pass, written with every snapshot by the
+    /// audio thread, read by the report thread.
+    pub session: SeqLock<SessionFacts>,
     /// This instance's registry slot; `None` when the registry was full.
     pub slot: Option<SlotHandle>,
     /// The pass timeline, written by the audio thread, drawn by the editor.
@@ -75,6 +79,7 @@ impl Shared {
         let slot = registry.claim("", NameSource::Slot);
         Self {
             snapshot: SeqLock::new(MeterSnapshot::default()),
+            session: SeqLock::new(SessionFacts::default()),
             slot,
             timeline: TimelineShare::default(),
             reset_requested: AtomicBool::new(false),

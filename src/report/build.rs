@@ -1,6 +1,8 @@
 //! From the readings to the report: converts every bus's snapshot into the report's units and
 //! runs the rules.
 
+use super::brief::stem_note;
+use super::checklist::checklist;
 use super::file_model::FilesReport;
 use super::input::{BusInput, ReportInput, SumInput, Thresholds};
 use super::model::{
@@ -10,6 +12,7 @@ use super::model::{
 use super::order::sort_stems;
 use super::pass::pass_of;
 use super::rules::evaluate;
+use super::session_report::session_report;
 use super::stamp::format_utc;
 use super::units::{level_db, position, rate_hz, round};
 use crate::analysis::coverage::{Coverage, RenderMode, Unchecked};
@@ -26,12 +29,13 @@ pub fn build_report(input: &ReportInput) -> Report {
     let t = &input.thresholds;
     let master_hz = rate_hz(master.reading.sample_rate);
     let findings = evaluate(input);
-    Report {
+    let pass = with_coverage(pass_of(&master.reading), input.coverage.as_ref());
+    let mut report = Report {
         schema: SCHEMA.into(),
         plugin_version: input.plugin_version.clone(),
         created_utc: format_utc(input.created),
         sample_rate: master_hz,
-        pass: with_coverage(pass_of(&master.reading), input.coverage.as_ref()),
+        pass,
         verdict: Verdict::from_findings(&findings),
         thresholds: thresholds(t),
         master: MasterReport {
@@ -55,7 +59,17 @@ pub fn build_report(input: &ReportInput) -> Report {
         },
         findings,
         files: input.files.as_ref().map(FilesReport::new),
-    }
+        session: session_report(
+            input.delivery.session.as_ref(),
+            &input.delivery.host_track_name,
+            &pass,
+            master_hz,
+        ),
+        brief: input.delivery.brief.report(),
+        checklist: Vec::new(),
+    };
+    report.checklist = checklist(&report);
+    report
 }
 
 fn thresholds(t: &Thresholds) -> ThresholdsReport {
@@ -90,6 +104,7 @@ fn stem(bus: &BusInput, master_hz: Option<u32>, t: &Thresholds) -> StemReport {
         }),
         offset_samples: bus.fit.as_ref().and_then(|f| f.offset_samples),
         polarity_inverted: bus.fit.as_ref().map(|f| f.polarity_inverted),
+        note: stem_note(&bus.note),
     }
 }
 

@@ -101,6 +101,7 @@ pub fn clean() -> ReportInput {
         sum: None,
         files: None,
         coverage: None,
+        delivery: Default::default(),
     }
 }
 

@@ -3,11 +3,13 @@
 
 use std::time::SystemTime;
 
+use super::brief::Brief;
 use super::file_input::FilesInput;
 use crate::analysis::coverage::Coverage;
 use crate::analysis::dynamics::DynamicsResult;
 use crate::analysis::session::SessionFigures;
 use crate::analysis::{StemFit, SumFigures};
+use crate::dsp::session_facts::SessionFacts;
 use crate::dsp::snapshot::MeterSnapshot;
 
 /// One bus as the report sees it.
@@ -27,6 +29,8 @@ pub struct BusInput {
     pub fit: Option<StemFit>,
     /// Frames of the pass this bus's limiter / clipper detection did not see, when analysed.
     pub unseen_frames: Option<u64>,
+    /// The sender's note on this stem (what it holds, what is baked in); empty when none.
+    pub note: String,
 }
 
 impl BusInput {
@@ -40,8 +44,22 @@ impl BusInput {
             dynamics: None,
             fit: None,
             unseen_frames: None,
+            note: String::new(),
         }
     }
+}
+
+/// What a delivery's read-me holds beyond the measurements: the host's session facts and the
+/// sender's brief.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeliveryInput {
+    /// Tempo, signature and bar positions over the master's pass; `None` when its meters
+    /// never ran (and in the file checker).
+    pub session: Option<SessionFacts>,
+    /// The host's name for the master's track; empty when it gave none.
+    pub host_track_name: String,
+    /// Title, artist and notes.
+    pub brief: Brief,
 }
 
 /// The sum-check's session-wide figures.
@@ -122,4 +140,6 @@ pub struct ReportInput {
     /// How the master's analysis covered the pass (render mode, speed, what went unchecked);
     /// `None` before it ran, and in the file checker.
     pub coverage: Option<Coverage>,
+    /// Session facts and the brief.
+    pub delivery: DeliveryInput,
 }

@@ -16,6 +16,7 @@ pub fn render_markdown(report: &Report) -> String {
     md.push(format!("# Stemcheck report: {}", report.verdict.banner()));
     md.push(String::new());
     summary(report, rate, &mut md);
+    super::markdown_delivery::delivery(report, &mut md);
     master(report, &mut md);
     stems(report, &mut md);
     loudness(report, &mut md);

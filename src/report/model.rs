@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::delivery_model::{BriefReport, ChecklistItem, SessionReport};
 pub use super::file_model::{FileReport, FilesReport};
 pub use crate::dsp::level::WindowStatus;
 
@@ -40,6 +41,16 @@ pub struct Report {
     /// plugin's reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<FilesReport>,
+    /// What the host told the master about the session (tempo, signature, bars, the pass's
+    /// start and end, its name for the master's track).
+    #[serde(default)]
+    pub session: SessionReport,
+    /// The sender's brief (the stems' notes are on each stem).
+    #[serde(default)]
+    pub brief: BriefReport,
+    /// Every delivery requirement with its state: passed, failed or not checkable.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
 }
 
 /// The played range of a pass, and how the master's analysis covered it.
@@ -326,6 +337,9 @@ pub struct StemReport {
     pub offset_samples: Option<i64>,
     /// The stem reaches the master inverted; `null` until the sum-check.
     pub polarity_inverted: Option<bool>,
+    /// The sender's note on the stem; empty when none.
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Limiter and clipper detection. `null` everywhere means "not measured", which is not the

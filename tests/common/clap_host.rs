@@ -178,15 +178,30 @@ pub struct TransportInfo {
 }
 
 impl TransportInfo {
-    /// The CLAP transport event for this position.
+    /// The CLAP transport event for this position, with [`HostMusic::default`]'s tempo,
+    /// signature and timelines.
     pub fn to_event(self) -> TransportEvent {
+        self.to_event_with(&HostMusic::default())
+    }
+
+    /// The CLAP transport event for this position, with what `music` says the host sends.
+    pub fn to_event_with(self, music: &HostMusic) -> TransportEvent {
         let seconds = self.pos_samples as f64 / self.sample_rate;
-        let beats = seconds * TRANSPORT_TEMPO / 60.0;
-        let bar = (beats / 4.0).floor();
-        let mut flags = TransportFlags::HAS_TEMPO
-            | TransportFlags::HAS_BEATS_TIMELINE
-            | TransportFlags::HAS_SECONDS_TIMELINE
-            | TransportFlags::HAS_TIME_SIGNATURE;
+        let tempo = music.tempo_at(self.pos_samples);
+        let beats = music.beats_at(self.pos_samples, self.sample_rate);
+        let (num, den) = music.time_sig.unwrap_or((4, 4));
+        let bar_len = f64::from(num) * 4.0 / f64::from(den);
+        let bar = (beats / bar_len).floor();
+        let mut flags = TransportFlags::HAS_SECONDS_TIMELINE;
+        if music.tempo.is_some() {
+            flags |= TransportFlags::HAS_TEMPO;
+        }
+        if music.beats_timeline {
+            flags |= TransportFlags::HAS_BEATS_TIMELINE;
+        }
+        if music.time_sig.is_some() {
+            flags |= TransportFlags::HAS_TIME_SIGNATURE;
+        }
         if self.playing {
             flags |= TransportFlags::IS_PLAYING;
         }
@@ -195,16 +210,74 @@ impl TransportInfo {
             flags,
             song_pos_beats: BeatTime::from_float(beats),
             song_pos_seconds: SecondsTime::from_float(seconds),
-            tempo: TRANSPORT_TEMPO,
+            tempo: tempo.unwrap_or(0.0),
             tempo_inc: 0.0,
             loop_start_beats: BeatTime::from_int(0),
             loop_end_beats: BeatTime::from_int(0),
             loop_start_seconds: SecondsTime::from_int(0),
             loop_end_seconds: SecondsTime::from_int(0),
-            bar_start: BeatTime::from_float(bar * 4.0),
+            bar_start: BeatTime::from_float(bar * bar_len),
             bar_number: bar as i32,
-            time_signature_numerator: 4,
-            time_signature_denominator: 4,
+            time_signature_numerator: num,
+            time_signature_denominator: den,
+        }
+    }
+}
+
+/// What a host sends about musical time with every transport (tempo, signature, beats
+/// timeline), and a tempo change during the song. The default is what the test host always
+/// sent: [`TRANSPORT_TEMPO`] in 4/4 with every timeline.
+#[derive(Clone, Copy, Debug)]
+pub struct HostMusic {
+    /// Tempo in quarter notes per minute; `None`: no `HAS_TEMPO` flag.
+    pub tempo: Option<f64>,
+    /// Time signature; `None`: no `HAS_TIME_SIGNATURE` flag (bars are then counted in 4/4).
+    pub time_sig: Option<(u16, u16)>,
+    /// Whether the beats timeline (song position in beats, bar start and number) is sent.
+    pub beats_timeline: bool,
+    /// From this position (samples) on, the tempo is the second value.
+    pub tempo_change: Option<(i64, f64)>,
+}
+
+impl Default for HostMusic {
+    fn default() -> Self {
+        Self {
+            tempo: Some(TRANSPORT_TEMPO),
+            time_sig: Some((4, 4)),
+            beats_timeline: true,
+            tempo_change: None,
+        }
+    }
+}
+
+impl HostMusic {
+    /// A host that sends no tempo, no signature and no beats: only the seconds timeline.
+    pub fn none() -> Self {
+        Self {
+            tempo: None,
+            time_sig: None,
+            beats_timeline: false,
+            tempo_change: None,
+        }
+    }
+
+    /// The tempo at `pos` samples.
+    pub fn tempo_at(&self, pos: i64) -> Option<f64> {
+        match self.tempo_change {
+            Some((at, t)) if pos >= at && self.tempo.is_some() => Some(t),
+            _ => self.tempo,
+        }
+    }
+
+    /// Song position in quarter notes at `pos` samples (the tempo integrated; a host without
+    /// a tempo counts at [`TRANSPORT_TEMPO`], though it does not send beats then).
+    pub fn beats_at(&self, pos: i64, rate: f64) -> f64 {
+        let first = self.tempo.unwrap_or(TRANSPORT_TEMPO);
+        match self.tempo_change {
+            Some((at, t)) if pos > at => {
+                at as f64 / rate * first / 60.0 + (pos - at) as f64 / rate * t / 60.0
+            }
+            _ => pos as f64 / rate * first / 60.0,
         }
     }
 }
@@ -396,6 +469,11 @@ impl PluginInstance {
         }
         self.set_audio_thread(false);
         self.service_main_thread();
+    }
+
+    /// Sets what the host sends about musical time from the next block on.
+    pub fn set_host_music(&mut self, music: HostMusic) {
+        self.io.music = music;
     }
 
     /// Processes one block: `input[channel][frame]` in, `output[channel][frame]` out.
@@ -712,6 +790,8 @@ pub struct AudioIo {
     channels: usize,
     max_frames: usize,
     steady_time: u64,
+    /// What the host sends about musical time with each transport.
+    pub music: HostMusic,
 }
 
 impl AudioIo {
@@ -733,6 +813,7 @@ impl AudioIo {
             channels: inputs.first().copied().unwrap_or(0),
             max_frames,
             steady_time: 0,
+            music: HostMusic::default(),
         }
     }
 
@@ -788,7 +869,8 @@ impl AudioIo {
         for buffer in self.output_buffers.iter_mut().flatten() {
             buffer[..frames].fill(0.0);
         }
-        let transport = transport.map(TransportInfo::to_event);
+        let music = self.music;
+        let transport = transport.map(|t| t.to_event_with(&music));
 
         let inputs = self
             .input_ports

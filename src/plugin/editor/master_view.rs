@@ -11,7 +11,7 @@ use super::layout::{columns, section};
 use super::meters::MeterMarks;
 use super::theme::{self, Sizes};
 use super::timeline::{self, TimelineMarks};
-use super::{bus_column, loudness, status, stems_table};
+use super::{brief, bus_column, loudness, status, stems_table};
 use crate::dsp::snapshot::MeterSnapshot;
 use crate::plugin::overview::Overview;
 use crate::plugin::params::StemcheckParams;
@@ -123,6 +123,9 @@ impl MasterView {
                 });
                 section(ui, s, "REPORT", |ui| {
                     controls::report(ui, s, shared, params, edits)
+                });
+                section(ui, s, "BRIEF (WRITTEN INTO THE READ-ME)", |ui| {
+                    brief::master(ui, s, params, &report.stems)
                 });
                 if let Some(setter) = setter {
                     section(ui, s, "SETTINGS", |ui| {

@@ -6,6 +6,7 @@
 //! findings, the stems table, the sum-check and the report controls. Each part lives in its
 //! own module and draws into the space it is given, so everything grows with the window.
 
+mod brief;
 mod bus_column;
 mod conclusions;
 mod controls;

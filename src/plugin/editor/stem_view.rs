@@ -1,6 +1,7 @@
 //! A stem's editor: the meter column, then its readings, what the master concluded about it,
 //! and the thresholds.
 
+use super::brief;
 use super::bus_column;
 use super::conclusions;
 use super::controls;
@@ -50,6 +51,9 @@ pub fn draw(
             section(ui, s, "PASS", |ui| {
                 let marks = TimelineMarks::of(marks, snap);
                 timeline::show(ui, s, 120.0 * s.scale, pass, marks, &[]);
+            });
+            section(ui, s, "NOTE FOR THE MASTER'S READ-ME", |ui| {
+                brief::stem(ui, params)
             });
             if let Some(setter) = setter {
                 section(ui, s, "SETTINGS", |ui| {

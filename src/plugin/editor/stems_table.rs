@@ -95,11 +95,15 @@ pub fn show(ui: &mut Ui, s: &Sizes, stems: &[StemReport]) {
                     for stem in stems {
                         for (i, (text, colour)) in row_cells(stem).into_iter().enumerate() {
                             let t = RichText::new(text).size(s.body).color(colour);
-                            ui.label(if i == 0 {
+                            let cell = ui.label(if i == 0 {
                                 t.font(theme::bold(s.body))
                             } else {
                                 t
                             });
+                            // The stem's note from the brief, on its name.
+                            if i == 0 && !stem.note.is_empty() {
+                                cell.on_hover_text(&stem.note);
+                            }
                         }
                         ui.end_row();
                     }
