@@ -525,6 +525,10 @@ impl Expected {
                 add("stems.sample_rate", name, Severity::Fail);
             }
         }
+        if self.stems.iter().any(|s| !s.alive) {
+            // A stem no longer processed left its part of the pass unchecked (SPEC 6).
+            add("sum.incomplete", None, Severity::Warn);
+        }
         if self.unaccounted {
             add("sum.null", None, Severity::Fail);
             add("sum.unaccounted", None, Severity::Fail);
