@@ -313,6 +313,9 @@ struct HostRun {
     speed: Option<f64>,
     analysed: u64,
     unchecked: u64,
+    /// Why frames went unchecked (`pass.unchecked_reason`) and, per stem, what its detection
+    /// did not see.
+    why: String,
     /// Seconds the session took in the host, wall clock.
     wall: f64,
 }
@@ -347,6 +350,14 @@ impl SessionOutcome {
                 .render_mode
                 .map_or("none".into(), |m| format!("{m:?}").to_lowercase()),
             speed: r.pass.speed,
+            why: format!(
+                "{:?}; unseen per stem {:?}",
+                r.pass.unchecked_reason,
+                r.stems
+                    .iter()
+                    .map(|s| s.limiter.unseen_frames.unwrap_or(0))
+                    .collect::<Vec<_>>()
+            ),
             analysed: r.pass.analysed_frames.unwrap_or(0),
             unchecked: r.pass.unchecked_frames.unwrap_or(u64::MAX),
             wall,
@@ -1542,7 +1553,7 @@ fn print_host(outcomes: &[SessionOutcome], mode: HostMode, missed: &mut Vec<Stri
     let partial: Vec<String> = runs
         .iter()
         .filter(|(_, h)| h.unchecked != 0)
-        .map(|(id, h)| format!("{id} ({} of {})", h.unchecked, h.analysed))
+        .map(|(id, h)| format!("{id} ({} of {}: {})", h.unchecked, h.analysed, h.why))
         .collect();
     if !partial.is_empty() {
         println!("  not checked whole: {}", partial.join(", "));

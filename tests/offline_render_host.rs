@@ -350,6 +350,24 @@ fn a_pass_survives_reactivation_reset_and_a_restart_a_block_early() {
 }
 
 #[test]
+fn a_reactivation_before_the_first_stopped_block_still_ends_the_pass() {
+    let _serial = serial();
+    // Ardour's order with "silence plugins when the transport is stopped", and at the end of
+    // an export: the last playing block, then every insert deactivated and activated, then
+    // the stopped blocks. The stop must still end the pass and bring its report.
+    let mut rig = Rig::new(3, true);
+    let a = clean(3, FRAMES);
+    let _watch = Watchdog::new("reactivation before the first stopped block", LIMIT);
+    rig.play(&a, 0, FRAMES, Play::flat_out(Order::StemsFirst));
+    rig.reactivate_all();
+    rig.stop(FRAMES);
+    let r = rig.report("reactivated before the stopped blocks");
+    assert!(r.pass.complete, "{:?}", r.pass);
+    assert_whole("reactivated before the stopped blocks", &r, FRAMES);
+    assert_eq!(r.verdict, Verdict::Ready, "{:?}", ids(&r));
+}
+
+#[test]
 fn a_reactivation_between_the_stop_and_the_report_keeps_the_pass() {
     let _serial = serial();
     let mut rig = Rig::new(4, true);

@@ -37,7 +37,10 @@ pub struct Stemcheck {
     /// The meter and the audio tap's writer, made in `activate` (kept across activations at
     /// the same rate and layout), used in `process`.
     stream: Stream,
-    /// Whether the transport played during the previous block (to see a pass end).
+    /// Whether the transport played during the previous block (to see a pass end). Kept
+    /// across an activation that keeps the stream: Ardour deactivates and activates every
+    /// insert at the end of an export and, with "silence plugins when stopped", at a stop,
+    /// before the first stopped block that ends the pass.
     was_playing: bool,
     /// Writes reports off the audio thread; started in `initialize`.
     report_worker: Option<ReportWorker>,
@@ -197,7 +200,6 @@ impl Stemcheck {
             .main_input_channels
             .map_or(0, NonZeroU32::get) as usize;
         self.faulted = false;
-        self.was_playing = false;
         self.blank = activation::blank_snapshot(rate, channels);
         if activation::meters_at(rate, channels) {
             let config = StreamConfig {
@@ -208,8 +210,9 @@ impl Stemcheck {
             };
             if let Some(tap) = self.stream.activate(config, self.settings()) {
                 // A new meter (new rate or layout): its timeline starts over, so publish all
-                // of it with its first block.
+                // of it with its first block; a pass it had is gone.
                 self.timeline_writer = timeline_share::TimelineWriter::default();
+                self.was_playing = false;
                 self.shared.set_tap(tap);
             }
         } else {
@@ -219,6 +222,7 @@ impl Stemcheck {
                  untouched"
             );
             self.stream = Stream::default();
+            self.was_playing = false;
             self.shared.clear_tap();
         }
         self.shared.publish_name(&self.params.label());

@@ -19,6 +19,13 @@ pub fn resume_tolerance(sample_rate: f32, max_block: u32) -> usize {
     ((f64::from(sample_rate) * RESUME_TOLERANCE_SECONDS) as usize).max(max_block as usize)
 }
 
+/// The ring a waiting tap keeps free: four of the host's largest blocks, at least 8192
+/// frames, so stems run a few blocks ahead of the master still hold the start of a render
+/// when the master's analysis first looks.
+pub fn tap_slack(max_block: u32) -> usize {
+    (4 * max_block as usize).max(8192)
+}
+
 /// One activation's stream: the rate, layout and block size the host asked for.
 #[derive(Clone, Copy, Debug)]
 pub struct StreamConfig {
@@ -73,6 +80,7 @@ impl Stream {
         }
         if let Some(tap) = &mut self.tap {
             tap.set_resume_tolerance(tolerance);
+            tap.set_slack(tap_slack(config.max_block));
             tap.set_waiting(may_wait(config.host));
         }
         self.held = false;

@@ -184,6 +184,9 @@ pub struct TapWriter {
     /// A block starting at most this many frames before the run's end (and after its first
     /// position) continues the run.
     resume_tolerance: i64,
+    /// Frames of the ring a waiting writer keeps free of unread audio (see
+    /// [`TapWriter::set_slack`]).
+    slack: i64,
     /// Whether and how this writer waits for the reader.
     backoff: Backoff,
 }
@@ -196,6 +199,7 @@ impl TapWriter {
             tap,
             range,
             resume_tolerance: 0,
+            slack: 0,
             backoff: Backoff::default(),
         }
     }
@@ -209,6 +213,15 @@ impl TapWriter {
     /// the run: the positions already written are not written again.
     pub fn set_resume_tolerance(&mut self, frames: usize) {
         self.resume_tolerance = frames as i64;
+    }
+
+    /// A waiting writer waits once the reader's unread audio would fill all but `frames` of
+    /// the ring, not only when it would be overwritten. Other taps written a block or a few
+    /// ahead of this one (stems a host runs before the master) then still hold what the
+    /// reader needs when it first looks, before it has asked them to hold anything. Capped
+    /// at a quarter of the ring.
+    pub fn set_slack(&mut self, frames: usize) {
+        self.slack = (frames as i64).min(self.tap.capacity() as i64 / 4);
     }
 
     /// Whether this writer waits, bounded, for a reader that holds unread audio (only an
@@ -276,10 +289,12 @@ impl TapWriter {
             };
         }
         let start = self.range.start.max(first + n - capacity);
-        if start > self.range.start {
-            // Offline: let the reader read what this block is about to overwrite.
+        // Offline: let the reader read what this block is about to overwrite, or would leave
+        // less than the slack free of.
+        let keep_free = self.range.start.max(first + n - (capacity - self.slack));
+        if keep_free > self.range.start {
             self.backoff
-                .wait_for(&tap.pressure, self.range.run, start, WAIT_LIMIT);
+                .wait_for(&tap.pressure, self.range.run, keep_free, WAIT_LIMIT);
         }
         self.range.start = start;
         tap.range.write(self.range);
@@ -478,5 +493,36 @@ mod tests {
         let (waits, timeouts) = w.wait_counts();
         assert_eq!(timeouts, 0);
         assert!(waits > 0, "a ring of 256 frames made the writer wait");
+    }
+
+    #[test]
+    fn a_waiting_writer_keeps_its_slack_free_of_unread_audio() {
+        // Held from the start, no reader yet: the writer must stop while a quarter of its
+        // 1024-frame ring is still free, so a tap written a block ahead of it has not wrapped.
+        let tap = Arc::new(AudioTap::with_capacity(1, 48_000.0, 1024));
+        let mut w = TapWriter::new(tap.clone());
+        w.set_waiting(true);
+        w.set_slack(256);
+        tap.pressure().hold(1, 0);
+        for pos in (0..768).step_by(64) {
+            w.write(pos, &[&block(pos, 64)]);
+        }
+        assert_eq!(
+            w.wait_counts(),
+            (0, 0),
+            "768 unread frames fit beside the slack"
+        );
+        let reader = {
+            let tap = tap.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                tap.pressure().hold(1, 64);
+            })
+        };
+        // 832 unread frames would leave less than the slack free: it waits for the reader.
+        w.write(768, &[&block(768, 64)]);
+        reader.join().unwrap();
+        assert_eq!(w.wait_counts(), (1, 0));
+        assert_eq!(tap.range().unwrap().start, 0, "nothing was overwritten");
     }
 }
