@@ -1063,6 +1063,10 @@ fn assert_state_valid(what: &str, state: &Value) {
         ("label", Value::is_string as fn(&Value) -> bool),
         ("report_dir", Value::is_string),
         ("auto_report", Value::is_boolean),
+        ("brief_title", Value::is_string),
+        ("brief_artist", Value::is_string),
+        ("brief_notes", Value::is_string),
+        ("stem_note", Value::is_string),
         ("editor_size", |v: &Value| {
             v.is_null() || v.as_array().is_some_and(|a| a.len() == 2)
         }),
@@ -1094,7 +1098,11 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "label": "\"\"",
             "report_dir": "\"\"",
             "auto_report": "false",
-            "editor_size": "null"
+            "editor_size": "null",
+            "brief_title": "\"\"",
+            "brief_artist": "\"\"",
+            "brief_notes": "\"\"",
+            "stem_note": "\"\""
         }),
         "fresh: fields"
     );
@@ -1118,6 +1126,10 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
     state["fields"]["editor_size"] = field(json!([900.0, 610.0]));
+    state["fields"]["brief_title"] = field(json!("Song | \"Title\""));
+    state["fields"]["brief_artist"] = field(json!("Artist"));
+    state["fields"]["brief_notes"] = field(json!("Line one\n# not a heading"));
+    state["fields"]["stem_note"] = field(json!("printed reverb"));
     a.load_state(&encode_state(&state))
         .expect("a state with every field set loads");
     let first = decode_state(&a.save_state());
@@ -1139,6 +1151,10 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "report_dir": field(json!(dir)),
             "auto_report": field(json!(true)),
             "editor_size": field(json!([900.0, 610.0])),
+            "brief_title": field(json!("Song | \"Title\"")),
+            "brief_artist": field(json!("Artist")),
+            "brief_notes": field(json!("Line one\n# not a heading")),
+            "stem_note": field(json!("printed reverb")),
         }),
         "saved fields"
     );
