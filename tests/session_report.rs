@@ -1090,7 +1090,11 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "label": "\"\"",
             "report_dir": "\"\"",
             "auto_report": "false",
-            "editor_size": "null"
+            "editor_size": "null",
+            "brief_title": "\"\"",
+            "brief_artist": "\"\"",
+            "brief_notes": "\"\"",
+            "stem_note": "\"\""
         }),
         "fresh: fields"
     );
@@ -1114,6 +1118,10 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
     state["fields"]["report_dir"] = field(json!(dir));
     state["fields"]["auto_report"] = field(json!(true));
     state["fields"]["editor_size"] = field(json!([900.0, 610.0]));
+    state["fields"]["brief_title"] = field(json!("Night \"Drive\" | 2"));
+    state["fields"]["brief_artist"] = field(json!("The Examples"));
+    state["fields"]["brief_notes"] = field(json!("Line one\n# line two"));
+    state["fields"]["stem_note"] = field(json!("Kick + sub"));
     a.load_state(&encode_state(&state))
         .expect("a state with every field set loads");
     let first = decode_state(&a.save_state());
@@ -1135,6 +1143,10 @@ fn every_parameter_and_field_survives_a_save_and_a_load() {
             "report_dir": field(json!(dir)),
             "auto_report": field(json!(true)),
             "editor_size": field(json!([900.0, 610.0])),
+            "brief_title": field(json!("Night \"Drive\" | 2")),
+            "brief_artist": field(json!("The Examples")),
+            "brief_notes": field(json!("Line one\n# line two")),
+            "stem_note": field(json!("Kick + sub")),
         }),
         "saved fields"
     );
