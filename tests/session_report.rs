@@ -525,6 +525,11 @@ impl Expected {
                 add("stems.sample_rate", name, Severity::Fail);
             }
         }
+        // A stem that stopped being processed while the others played left its part of the
+        // pass unchecked by the sum-check (SPEC 6: `sum.incomplete` above 1 % of the pass).
+        if self.stems.iter().any(|s| !s.alive) {
+            add("sum.incomplete", None, Severity::Warn);
+        }
         if self.unaccounted {
             add("sum.null", None, Severity::Fail);
             add("sum.unaccounted", None, Severity::Fail);
