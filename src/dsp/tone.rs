@@ -25,6 +25,8 @@ pub const MIN_SIN_SQ: f32 = 0.05;
 const LANES: usize = 8;
 /// Samples whose least-squares fit gives cos ω.
 const FIT_SAMPLES: usize = 16;
+/// Samples scanned between checks for an early refusal (a whole number of lanes).
+const REFUSE_EVERY: usize = 64;
 
 /// The amplitude of the steady sinusoid that `x` is, or `None` if it is not one (within
 /// [`TOLERANCE`]), has fewer than 18 samples, or lies where the fit is ill-conditioned.
@@ -42,16 +44,41 @@ pub fn steady_amplitude(x: &[f32]) -> Option<f32> {
     }
     let cos_w = cross / (2.0 * power);
     let sin_sq = 1.0 - cos_w * cos_w;
+    // The final test needs this (the NaN of silence fails it too): refuse before the scan.
+    let well_conditioned = sin_sq >= MIN_SIN_SQ;
+    if !well_conditioned {
+        return None;
+    }
+    // Every q = c² − b·a is at most 2·max|x|² (2.001 leaves room for rounding), so the
+    // invariant and the amplitude of the final test have ceilings known before the scan. A
+    // partial scan past a ceiling fails the final test whatever follows: refuse there (the
+    // usual case for anything but a steady tone) instead of scanning on.
+    let peak = crate::dsp::true_peak::max_abs(x);
+    let q_ceiling = 2.001 * (peak * peak);
+    let worst_ceiling = TOLERANCE * (q_ceiling / sin_sq).sqrt();
+    let spread_ceiling = 2.0 * TOLERANCE * q_ceiling;
     // The worst residual of the recurrence, and the range of the invariant A²·sin²ω.
     let (mut worst, mut low, mut high) = ([0.0f32; LANES], [f32::MAX; LANES], [f32::MIN; LANES]);
-    let triples = before.chunks_exact(LANES).zip(centre.chunks_exact(LANES));
-    for ((b, c), a) in triples.zip(after.chunks_exact(LANES)) {
-        for k in 0..LANES {
-            let r = (b[k] + a[k] - 2.0 * cos_w * c[k]).abs();
-            let q = c[k] * c[k] - b[k] * a[k];
-            worst[k] = if r > worst[k] { r } else { worst[k] };
-            low[k] = if q < low[k] { q } else { low[k] };
-            high[k] = if q > high[k] { q } else { high[k] };
+    let whole = before.len() / LANES * LANES;
+    for piece in (0..whole).step_by(REFUSE_EVERY) {
+        let end = (piece + REFUSE_EVERY).min(whole);
+        let triples = before[piece..end]
+            .chunks_exact(LANES)
+            .zip(centre[piece..end].chunks_exact(LANES));
+        for ((b, c), a) in triples.zip(after[piece..end].chunks_exact(LANES)) {
+            for k in 0..LANES {
+                let r = (b[k] + a[k] - 2.0 * cos_w * c[k]).abs();
+                let q = c[k] * c[k] - b[k] * a[k];
+                worst[k] = if r > worst[k] { r } else { worst[k] };
+                low[k] = if q < low[k] { q } else { low[k] };
+                high[k] = if q > high[k] { q } else { high[k] };
+            }
+        }
+        let far = worst.iter().fold(0.0f32, |m, &v| m.max(v));
+        let spread = high.iter().fold(f32::MIN, |m, &v| m.max(v))
+            - low.iter().fold(f32::MAX, |m, &v| m.min(v));
+        if (far > worst_ceiling) | (spread > spread_ceiling) {
+            return None;
         }
     }
     let mut worst = worst.iter().fold(0.0f32, |m, &v| m.max(v));
