@@ -76,6 +76,8 @@ pub struct TruePeakDetector {
     chunk_last_half: f32,
     /// Largest |value| on the 2x grid since the last [`TruePeakDetector::take_coarse_max`].
     coarse_max: f32,
+    /// A moving tone's level² around each sample of the chunk (see `moving_tone`).
+    levels: Vec<f32>,
     /// The current chunk's candidates.
     candidates: Box<Candidates<MAX_CANDIDATES>>,
 }
@@ -102,6 +104,7 @@ impl TruePeakDetector {
             next_index: 0,
             chunk_last_half: 0.0,
             coarse_max: 0.0,
+            levels: vec![0.0; CHUNK + 2],
             candidates: Candidates::boxed(),
         }
     }
@@ -237,13 +240,17 @@ impl TruePeakDetector {
     /// The steady-tone shortcut: if the samples that shape this chunk's crests are one steady
     /// sinusoid, hands its amplitude to the sink once for all the chunk's crests that reach
     /// `reach`, and returns true. Returns false (nothing reported) otherwise.
-    fn tone(&self, len: usize, reach: f32, sink: &mut impl PeakSink) -> bool {
+    fn tone(&mut self, len: usize, reach: f32, sink: &mut impl PeakSink) -> bool {
         // Every crest lies within half a sample of the chunk's grid; the reconstruction there
         // reads TAPS / 2 samples either side.
         let reach_back = TAPS / 2 + 1;
         let x = &self.buf[SAMPLES_AT - reach_back..SAMPLES_AT + len + TAPS / 2];
-        let Some(amplitude) = tone::steady_amplitude(x) else {
+        let Some(fit) = tone::sinusoid(x) else {
             return false;
+        };
+        let Some(amplitude) = fit.steady else {
+            self.moving_tone(len, reach, fit, sink);
+            return true;
         };
         // Count the crests (as the crest-by-crest path would find them) and find the first
         // and the last.
@@ -283,6 +290,54 @@ impl TruePeakDetector {
             );
         }
         true
+    }
+
+    /// The crests of a chunk that is one sinusoid whose level moves: each stretch of
+    /// [`SUB_BLOCK`] grid pairs hands its crests to the sink at once, at the highest level of
+    /// the tone over the samples that shape them (read from the tone's invariant, see
+    /// [`tone`]). A crest below that by the level's movement over a stretch (at most 0.02 dB
+    /// where the tone test accepts) is reported at it.
+    fn moving_tone(&mut self, len: usize, reach: f32, fit: tone::Tone, sink: &mut impl PeakSink) {
+        // The tone's level² at every sample of the chunk and the one after, from its
+        // neighbours (branch-free, so it vectorises): levels[k] is at sample point k − 1.
+        let around = &self.buf[SAMPLES_AT - 2..SAMPLES_AT + len + 2];
+        for (out, w) in self.levels.iter_mut().zip(around.windows(3)) {
+            *out = fit.level_sq(w[0], w[1], w[2]);
+        }
+        let first_point = self.next_index - DELAY;
+        for g0 in (0..len).step_by(SUB_BLOCK) {
+            let count = SUB_BLOCK.min(len - g0);
+            let mut before = match g0 {
+                0 => self.chunk_last_half,
+                _ => self.coarse[g0 - 1].abs(),
+            };
+            // One bit per grid point, sample and half point of each pair in turn.
+            let mut mask = 0u32;
+            let points = &self.buf[SAMPLES_AT + g0..SAMPLES_AT + g0 + count + 1];
+            for (k, (pair, &half)) in points.windows(2).zip(&self.coarse[g0..]).enumerate() {
+                let (s, h, s_next) = (pair[0].abs(), half.abs(), pair[1].abs());
+                let sample_crest = (s > before) & (s >= h) & (s >= reach);
+                let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+                mask |= (u32::from(sample_crest) | u32::from(half_crest) << 1) << (2 * k);
+                before = h;
+            }
+            if mask == 0 {
+                continue;
+            }
+            let (first, last) = (mask.trailing_zeros() / 2, (31 - mask.leading_zeros()) / 2);
+            // A crest at pair r lies between samples r and r + 1.
+            let level_sq = self.levels[g0 + 1..g0 + count + 2]
+                .iter()
+                .fold(0.0f32, |m, &v| if v > m { v } else { m });
+            // A true peak is never below the sample peak.
+            let floor = max_abs(points);
+            sink.peaks(
+                level_sq.sqrt().max(floor),
+                u64::from(mask.count_ones()),
+                first_point + (g0 as u32 + first) as i64,
+                first_point + (g0 as u32 + last) as i64,
+            );
+        }
     }
 
     /// Collects the crests (local maxima of the 2x grid) among the `count` (≤ 8) grid pairs
