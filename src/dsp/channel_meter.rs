@@ -266,6 +266,28 @@ const LANES: usize = 8;
 /// three samples always take the exact path. Written branch-free over fixed lanes so that it
 /// vectorises.
 fn fast_stats(x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd::Kernel::detect().is_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA, just detected.
+        return unsafe { fast_stats_avx2(x, prev, prev_run) };
+    }
+    fast_stats_lanes(x, prev, prev_run)
+}
+
+/// [`fast_stats_lanes`] compiled for AVX2: the same lanes and sums in wider vectors (Rust
+/// never fuses or reorders float operations, so the result is identical).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fast_stats_avx2(x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
+    fast_stats_lanes(x, prev, prev_run)
+}
+
+/// The body of [`fast_stats`].
+#[inline(always)]
+fn fast_stats_lanes(x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
     let n = x.len();
     if n < FLAT_TOP_MIN_RUN as usize {
         return None;

@@ -51,6 +51,13 @@ impl InterpolationTable {
                 }
             }
         }
+        // The half-sample point sits midway in its window, so its value row is symmetric; make
+        // it exactly so (the two halves differ by a rounding at most), for the symmetric FIR.
+        let half = &mut rows[HALF_PHASE][0];
+        for i in 0..TAPS / 2 {
+            let mean = 0.5 * (half[i] + half[TAPS - 1 - i]);
+            (half[i], half[TAPS - 1 - i]) = (mean, mean);
+        }
         Self { rows }
     }
 
@@ -175,6 +182,15 @@ mod tests {
                 (d2 + w * w * (w * t).sin()).abs() < 2e-3,
                 "phase {phase}: {d2}"
             );
+        }
+    }
+
+    #[test]
+    fn the_half_sample_row_is_symmetric() {
+        let table = InterpolationTable::new();
+        let row = table.row(HALF_PHASE);
+        for i in 0..TAPS {
+            assert_eq!(row[i], row[TAPS - 1 - i], "tap {i}");
         }
     }
 

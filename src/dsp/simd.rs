@@ -33,20 +33,39 @@ impl Kernel {
         Kernel::Portable
     }
 
-    /// `out[r] = Σ_i w[i] · x[r + i]` for every `r` in `0..out.len()`.
+    /// Whether this is the AVX2 + FMA kernel, so that code compiled for both may run.
+    #[inline]
+    pub fn is_avx2(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self == Kernel::Avx2Fma
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// `out[r] = Σ_i w[i] · x[r + i]` for every `r` in `0..out.len()`, for a symmetric `w`
+    /// (`w[i] = w[TAPS − 1 − i]`, as the half-sample row of the reconstruction is): computed as
+    /// `Σ_{i < TAPS/2} w[i] · (x[r + i] + x[r + TAPS − 1 − i])`, half the multiplications.
     ///
     /// Panics unless `out.len()` is a multiple of [`GROUP`] and `x` holds `out.len() + TAPS - 1`
     /// samples.
     #[inline]
-    pub fn fir(self, w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
+    pub fn fir_symmetric(self, w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
         assert!(out.len().is_multiple_of(GROUP) && x.len() + 1 >= out.len() + TAPS);
+        debug_assert!(
+            (0..TAPS).all(|i| w[i] == w[TAPS - 1 - i]),
+            "a symmetric row"
+        );
         match self {
-            Kernel::Portable => fir_portable(w, x, out),
+            Kernel::Portable => fir_symmetric_portable(w, x, out),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Avx2Fma` is only constructed by `detect()` after confirming AVX2 and FMA
             // on this CPU, and the assertion above keeps every load inside `x` and every store
             // inside `out`.
-            Kernel::Avx2Fma => unsafe { avx2::fir(w, x, out) },
+            Kernel::Avx2Fma => unsafe { avx2::fir_symmetric(w, x, out) },
         }
     }
 
@@ -111,14 +130,15 @@ impl Kernel {
     }
 }
 
-fn fir_portable(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
+fn fir_symmetric_portable(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
     for (g, out_group) in out.chunks_exact_mut(GROUP).enumerate() {
         let base = g * GROUP;
         let mut acc = [0.0f32; GROUP];
-        for (i, &wi) in w.iter().enumerate() {
-            let xs = &x[base + i..base + i + GROUP];
-            for (a, &xv) in acc.iter_mut().zip(xs) {
-                *a += wi * xv;
+        for (i, &wi) in w[..TAPS / 2].iter().enumerate() {
+            let near = &x[base + i..base + i + GROUP];
+            let far = &x[base + TAPS - 1 - i..base + TAPS - 1 - i + GROUP];
+            for ((a, &u), &v) in acc.iter_mut().zip(near).zip(far) {
+                *a += wi * (u + v);
             }
         }
         out_group.copy_from_slice(&acc);
@@ -147,25 +167,32 @@ mod avx2 {
     use super::{GROUP, TAPS};
     use std::arch::x86_64::*;
 
-    /// AVX2 body of [`super::Kernel::fir`]: eight accumulators of eight lanes keep both FMA
-    /// ports busy while each tap's coefficient is broadcast once.
+    /// AVX2 body of [`super::Kernel::fir_symmetric`]: eight accumulators of eight lanes keep
+    /// both FMA ports busy while each tap pair's coefficient is broadcast once; the pair's
+    /// samples are added first (on the adders, which the FMAs leave free).
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA; `out.len()` is a multiple of `GROUP` and
     /// `x.len() >= out.len() + TAPS - 1`.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn fir(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
+    pub unsafe fn fir_symmetric(w: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
         let xp = x.as_ptr();
         let op = out.as_mut_ptr();
         let mut base = 0;
         while base < out.len() {
             let mut acc = [_mm256_setzero_ps(); GROUP / 8];
-            for (i, &wi) in w.iter().enumerate() {
+            for (i, &wi) in w[..TAPS / 2].iter().enumerate() {
                 let wv = _mm256_set1_ps(wi);
                 for (k, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: base + i + 8k + 7 < out.len() + TAPS - 1 <= x.len().
-                    let xv = unsafe { _mm256_loadu_ps(xp.add(base + i + 8 * k)) };
-                    *a = _mm256_fmadd_ps(wv, xv, *a);
+                    // SAFETY: base + TAPS - 1 - i + 8k + 7 < out.len() + TAPS - 1 <= x.len(),
+                    // and base + i + 8k + 7 is smaller.
+                    let (u, v) = unsafe {
+                        (
+                            _mm256_loadu_ps(xp.add(base + i + 8 * k)),
+                            _mm256_loadu_ps(xp.add(base + TAPS - 1 - i + 8 * k)),
+                        )
+                    };
+                    *a = _mm256_fmadd_ps(wv, _mm256_add_ps(u, v), *a);
                 }
             }
             for (k, a) in acc.iter().enumerate() {
@@ -280,13 +307,13 @@ mod tests {
 
     #[test]
     fn every_kernel_matches_a_double_precision_reference() {
-        let w: [f32; TAPS] = std::array::from_fn(|i| 1.0 / (1.0 + i as f32));
+        let w: [f32; TAPS] = std::array::from_fn(|i| 1.0 / (1.0 + i.min(TAPS - 1 - i) as f32));
         let x = signal(3 * GROUP + TAPS - 1);
         let mut kernels = vec![Kernel::Portable, Kernel::detect()];
         kernels.dedup();
         for kernel in kernels {
             let mut out = vec![0.0; 3 * GROUP];
-            kernel.fir(&w, &x, &mut out);
+            kernel.fir_symmetric(&w, &x, &mut out);
             for (r, &o) in out.iter().enumerate() {
                 let want: f64 = (0..TAPS).map(|i| w[i] as f64 * x[r + i] as f64).sum();
                 assert!((o as f64 - want).abs() < 1e-5, "{kernel:?} fir[{r}]");

@@ -63,6 +63,7 @@ pub fn steady_amplitude(x: &[f32]) -> Option<f32> {
 /// Whether `x` is one sinusoid (within [`TOLERANCE`] of its smallest level) whose level may
 /// move, and its frequency and amplitude; `None` if it is not one, has fewer than 18 samples,
 /// or lies where the fit is ill-conditioned.
+#[inline]
 pub fn sinusoid(x: &[f32]) -> Option<Tone> {
     fit(x, true)
 }
