@@ -4,7 +4,8 @@
 //! (sample peak, true peak, loudness, clips, overs, flat tops, NaN/Inf, DC, correlation,
 //! pass) against `ebur128` with every mode on (M, S, I, LRA, true peak). Signals: a music-like
 //! mix (typical) and loud high tones (the worst case: every crest is a true-peak candidate),
-//! steady and with a tremolo (which the steady-tone shortcut refuses, so every crest is refined).
+//! steady and with a tremolo (read as one tone whose level moves), and two loud high tones
+//! beating (which no tone test takes, so every crest near the top of a beat is refined).
 //! Ends with a table of ns per sample per channel and the ratios.
 //!
 //! `cargo bench --bench true_peak`
@@ -62,6 +63,19 @@ fn loud_tremolo(n: usize, freq: f64) -> Vec<f32> {
             let level =
                 0.9 * (1.0 - 0.05 * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 6.0 * t).sin()));
             (level * (2.0 * std::f64::consts::PI * freq * t).sin()) as f32
+        })
+        .collect()
+}
+
+/// A worst case that no tone test takes: two loud high tones (15 and 17 kHz, 0.45 each), whose
+/// sum beats at 2 kHz, so the crests near each beat's top are all candidates.
+fn loud_pair(n: usize) -> Vec<f32> {
+    let fs = f64::from(FS);
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / fs;
+            let w = 2.0 * std::f64::consts::PI;
+            (0.45 * (w * 15_000.0 * t).sin() + 0.45 * (w * 17_000.0 * t + 1.0).sin()) as f32
         })
         .collect()
 }
@@ -146,6 +160,7 @@ fn signals() -> Vec<(&'static str, Vec<Vec<f32>>)> {
             "loud_19k_tremolo",
             vec![loud_tremolo(n, 19_000.0), loud_tremolo(n, 19_000.0)],
         ),
+        ("loud_15k_17k_pair", vec![loud_pair(n), loud_pair(n)]),
     ]
 }
 

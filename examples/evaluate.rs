@@ -21,6 +21,8 @@
 //!   the sample, gains to 0.1 dB, polarity, unaccounted signal (and its level error);
 //! - per kind of session the verdicts and any fail or warn finding the truth does not explain,
 //!   and false alarms per rule with their denominators;
+//! - every bus's integrated loudness and loudness range against the `ebur128` crate on the
+//!   same audio (within 0.05 and 0.1 LU);
 //! - a Markdown summary, with the time taken and the hours of audio analysed.
 //!
 //! Exits with status 1 when a target is missed (each is listed), 2 when the corpus cannot be
@@ -51,11 +53,18 @@ use serde::Deserialize;
 mod clap_host;
 #[path = "evaluate_host/host.rs"]
 mod host;
+#[path = "evaluate_host/loudness.rs"]
+mod loudness;
+#[allow(dead_code)]
+#[path = "../tests/common/loudness_peer.rs"]
+mod loudness_peer;
 #[allow(dead_code)]
 #[path = "../tests/common/state.rs"]
 mod state;
 
 use host::{Host, HostMode};
+use loudness::BusLoudness;
+use loudness_peer::LoudnessPeer;
 use stemcheck::analysis::session::{SessionAnalysis, SessionFigures};
 use stemcheck::analysis::{DynamicsResult, DynamicsVerdict, SumCheckConfig};
 use stemcheck::dsp::bus_meter::{BusMeter, MeterSettings};
@@ -304,6 +313,8 @@ struct SessionOutcome {
     file_seconds: f64,
     /// With `--host`: how the plugin ran the session.
     host: Option<HostRun>,
+    /// Every bus's loudness beside the `ebur128` crate's (master first).
+    loudness: Vec<BusLoudness>,
 }
 
 /// How the plugin ran one session in the host (from its report's `pass`).
@@ -437,6 +448,12 @@ fn evaluate_session(
         .iter()
         .map(|&c| BusMeter::new(c, sample_rate, settings))
         .collect();
+    let rate_hz = sample_rate as u32;
+    let mut master_peer = LoudnessPeer::new(channels, rate_hz);
+    let mut stem_peers: Vec<LoudnessPeer> = stem_channels
+        .iter()
+        .map(|&c| LoudnessPeer::new(c, rate_hz))
+        .collect();
     let mut t = 0;
     while t < frames {
         let end = (t + CHUNK).min(frames);
@@ -449,9 +466,11 @@ fn evaluate_session(
         let refs: Vec<Option<&[&[f32]]>> = s.iter().map(|c| c.as_deref()).collect();
         analysis.push(&m, &refs);
         master_meter.process(&m, transport);
-        for (meter, chunk) in stem_meters.iter_mut().zip(&s) {
+        master_peer.push(&m);
+        for ((meter, peer), chunk) in stem_meters.iter_mut().zip(&mut stem_peers).zip(&s) {
             if let Some(c) = chunk {
                 meter.process(c, transport);
+                peer.push(c);
             }
         }
         t = end;
@@ -477,6 +496,19 @@ fn evaluate_session(
             bus
         })
         .collect();
+    let loudness = std::iter::once(BusLoudness::new(
+        "master",
+        &master_meter.snapshot().loudness,
+        &master_peer,
+    ))
+    .chain(
+        names
+            .iter()
+            .zip(&stem_meters)
+            .zip(&stem_peers)
+            .map(|((name, meter), peer)| BusLoudness::new(name, &meter.snapshot().loudness, peer)),
+    )
+    .collect();
     let input = ReportInput {
         plugin_version: env!("CARGO_PKG_VERSION").to_owned(),
         created: SystemTime::UNIX_EPOCH,
@@ -520,6 +552,7 @@ fn evaluate_session(
         seconds: frames as f64 / rate,
         file_seconds: file_frames as f64 / rate,
         host: None,
+        loudness,
     })
 }
 
@@ -1607,6 +1640,12 @@ fn run(root: &Path, opts: &Options) -> Result<Vec<String>, String> {
     let mut missed = Vec::new();
     tally.print_detectors(opts.details, &mut missed);
     tally.print_report(&mut missed);
+    loudness::print_and_check(
+        outcomes
+            .iter()
+            .map(|o| (o.id.as_str(), o.loudness.as_slice())),
+        &mut missed,
+    );
     if let Some(mode) = opts.host {
         print_host(&outcomes, mode, &mut missed);
     }

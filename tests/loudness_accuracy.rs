@@ -10,6 +10,10 @@
 //! `cargo test --test loudness_accuracy -- --nocapture` prints every case, expected and
 //! measured.
 
+#[path = "common/loudness_peer.rs"]
+mod loudness_peer;
+
+use loudness_peer::LoudnessPeer;
 use std::f64::consts::PI;
 use stemcheck::dsp::loudness::{LoudnessMeter, LoudnessReadings};
 
@@ -301,48 +305,19 @@ fn programme(fs: f64, seconds: f64, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Integrated loudness, LRA, momentary and short-term at the end, from `ebur128`, and
-/// `ebur128`'s own LRA.
-///
-/// The LRA of the reference is Tech 3342's definition applied to `ebur128`'s short-term
-/// loudness read every 100 ms: Tech 3342 (2016) asks for short-term values at least every
-/// 100 ms (windows overlapping by at least 2.9 s), while `ebur128` takes its own LRA from one
-/// value per second (the older 2 s overlap), which on programme material moves LRA by some
-/// tenths of an LU by sampling alone.
+/// What `ebur128` measures of the same audio: integrated, Tech 3342 range (from short-term
+/// loudness every 100 ms, see `common/loudness_peer.rs`), momentary and short-term at the
+/// end, and its own LRA.
 fn reference(fs: f64, channels: &[&[f32]]) -> [f64; 5] {
-    let mode = ebur128::Mode::I | ebur128::Mode::LRA | ebur128::Mode::M | ebur128::Mode::S;
-    let mut e = ebur128::EbuR128::new(channels.len() as u32, fs as u32, mode).expect("meter");
-    let n = channels[0].len();
-    let step = (fs / 10.0).round() as usize;
-    let mut short_terms = Vec::new();
-    for (k, start) in (0..n).step_by(step).enumerate() {
-        let end = (start + step).min(n);
-        let planes: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
-        e.add_frames_planar_f32(&planes).expect("frames");
-        if k + 1 >= 30 && end - start == step {
-            short_terms.push(e.loudness_shortterm().expect("S"));
-        }
-    }
+    let mut peer = LoudnessPeer::new(channels.len(), fs as u32);
+    peer.push(channels);
     [
-        e.loudness_global().expect("I"),
-        tech_3342_range(&short_terms),
-        e.loudness_momentary().expect("M"),
-        e.loudness_shortterm().expect("S"),
-        e.loudness_range().expect("LRA"),
+        peer.integrated(),
+        peer.range().expect("a range"),
+        peer.momentary(),
+        peer.short_term(),
+        peer.own_range(),
     ]
-}
-
-/// Loudness range of a list of short-term values, as Tech 3342 defines it: absolute gate at
-/// -70 LUFS, relative gate 20 LU below the power mean of the rest, then the spread from the
-/// 10th to the 95th percentile.
-fn tech_3342_range(values: &[f64]) -> f64 {
-    let power = |v: &[f64]| v.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / v.len() as f64;
-    let gated: Vec<f64> = values.iter().copied().filter(|&l| l >= -70.0).collect();
-    let threshold = 10.0 * power(&gated).log10() - 20.0;
-    let mut kept: Vec<f64> = gated.into_iter().filter(|&l| l >= threshold).collect();
-    kept.sort_by(f64::total_cmp);
-    let at = |p: f64| kept[((kept.len() - 1) as f64 * p).round() as usize];
-    at(0.95) - at(0.10)
 }
 
 fn ours(fs: f64, channels: &[&[f32]], block: usize) -> LoudnessReadings {

@@ -2,6 +2,9 @@
 //! fires, in every format the checker reads, and bad input of every kind named in its errors.
 
 mod common;
+#[allow(dead_code)]
+#[path = "../../tests/common/loudness_peer.rs"]
+mod loudness_peer;
 
 use std::ffi::OsString;
 use std::fs;
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::writers::{aiff_24, flac_24, wav_f64};
+use loudness_peer::LoudnessPeer;
 use serde_json::Value;
 use stemcheck_checker::demo::{mix_of, stems, write_wav, Stem, WavFormat};
 use tempfile::TempDir;
@@ -151,29 +155,14 @@ fn gain(channels: &mut [Vec<f64>], g: f64) {
 /// from `ebur128`'s short-term loudness read every 100 ms (Tech 3342's rate; `ebur128`'s own
 /// LRA reads one value a second, which on 12 s of audio moves it by more than an LU).
 fn reference_loudness(channels: &[Vec<f64>]) -> (f64, f64) {
-    let mode = ebur128::Mode::I | ebur128::Mode::S;
-    let mut e = ebur128::EbuR128::new(channels.len() as u32, RATE, mode).unwrap();
     let planes: Vec<Vec<f32>> = channels
         .iter()
         .map(|c| c.iter().map(|&v| v as f32).collect())
         .collect();
-    let step = RATE as usize / 10;
-    let mut short_terms = Vec::new();
-    for (k, start) in (0..planes[0].len()).step_by(step).enumerate() {
-        let end = (start + step).min(planes[0].len());
-        let refs: Vec<&[f32]> = planes.iter().map(|p| &p[start..end]).collect();
-        e.add_frames_planar_f32(&refs).unwrap();
-        if k + 1 >= 30 && end - start == step {
-            short_terms.push(e.loudness_shortterm().unwrap());
-        }
-    }
-    let power = |v: &[f64]| v.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / v.len() as f64;
-    let gated: Vec<f64> = short_terms.into_iter().filter(|&l| l >= -70.0).collect();
-    let threshold = 10.0 * power(&gated).log10() - 20.0;
-    let mut kept: Vec<f64> = gated.into_iter().filter(|&l| l >= threshold).collect();
-    kept.sort_by(f64::total_cmp);
-    let at = |p: f64| kept[((kept.len() - 1) as f64 * p).round() as usize];
-    (e.loudness_global().unwrap(), at(0.95) - at(0.10))
+    let refs: Vec<&[f32]> = planes.iter().map(|p| p.as_slice()).collect();
+    let mut peer = LoudnessPeer::new(refs.len(), RATE);
+    peer.push(&refs);
+    (peer.integrated(), peer.range().expect("a range"))
 }
 
 #[test]
