@@ -485,7 +485,7 @@ fn evaluate_session(
         .iter()
         .map(|b| b.name.clone().unwrap_or_else(|| b.file.clone()))
         .collect();
-    let stem_buses = names
+    let stem_buses: Vec<BusInput> = names
         .iter()
         .zip(&stem_meters)
         .enumerate()
@@ -496,17 +496,17 @@ fn evaluate_session(
             bus
         })
         .collect();
+    // The readings the report is built from, beside the peer's of the same audio.
     let loudness = std::iter::once(BusLoudness::new(
         "master",
-        &master_meter.snapshot().loudness,
+        &master_bus.reading.loudness,
         &master_peer,
     ))
     .chain(
-        names
+        stem_buses
             .iter()
-            .zip(&stem_meters)
             .zip(&stem_peers)
-            .map(|((name, meter), peer)| BusLoudness::new(name, &meter.snapshot().loudness, peer)),
+            .map(|(bus, peer)| BusLoudness::new(&bus.name, &bus.reading.loudness, peer)),
     )
     .collect();
     let input = ReportInput {

@@ -2,6 +2,7 @@
 //! flat tops, non-finite samples and DC.
 
 use super::events::EventLog;
+use super::simd::Kernel;
 use super::true_peak::{PeakSink, TruePeakDetector};
 
 /// A sample at or above this magnitude is a clip (full scale).
@@ -163,7 +164,7 @@ impl ChannelMeter {
     /// [`ChannelMeter::next_index`]) to transport samples; `decay` is the display decay factor
     /// for this block's length.
     pub fn process(&mut self, x: &[f32], pos_offset: Option<i64>, decay: f32) {
-        let block_max = match fast_stats(x, self.run_value, self.run_len) {
+        let block_max = match fast_stats(self.detector.kernel(), x, self.run_value, self.run_len) {
             Some(stats) => {
                 // No clip, no NaN/Inf and no loud run of three: levels and DC only.
                 self.sample_peak = self.sample_peak.max(stats.max);
@@ -265,10 +266,11 @@ const LANES: usize = 8;
 /// block). Two equal neighbours alone are common in loud tones and need no look. Blocks under
 /// three samples always take the exact path. Written branch-free over fixed lanes so that it
 /// vectorises.
-fn fast_stats(x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
+/// Compiled for AVX2 when `kernel` (the channel's true-peak kernel) is.
+fn fast_stats(kernel: Kernel, x: &[f32], prev: f32, prev_run: u32) -> Option<FastStats> {
     #[cfg(target_arch = "x86_64")]
-    if super::simd::Kernel::detect().is_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA, just detected.
+    if kernel.is_avx2() {
+        // SAFETY: the AVX2 kernel exists only on a CPU with AVX2 and FMA.
         return unsafe { fast_stats_avx2(x, prev, prev_run) };
     }
     fast_stats_lanes(x, prev, prev_run)

@@ -1,5 +1,7 @@
 //! Stereo correlation: over the whole pass, and a moving value for the display.
 
+use super::simd::Kernel;
+
 /// Correlation of two channels, +1 identical, 0 unrelated, −1 inverted.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Correlation {
@@ -18,11 +20,12 @@ impl Correlation {
         let n = left.len().min(right.len());
         let (left, right) = (&left[..n], &right[..n]);
         let (mut lr, mut ll, mut rr) = (0.0f64, 0.0f64, 0.0f64);
+        let kernel = Kernel::detect();
         // Runs of RUN samples are summed in f32 lanes (each lane adds RUN / 8 products: a
         // relative error near 1e-6, far below what a correlation reading shows) and carried
         // into f64, so that a long pass loses nothing.
         for (l, r) in left.chunks(RUN).zip(right.chunks(RUN)) {
-            let [a, b, c] = run_sums(l, r);
+            let [a, b, c] = run_sums(kernel, l, r);
             lr += a;
             ll += b;
             rr += c;
@@ -51,10 +54,11 @@ impl Correlation {
 const RUN: usize = 128;
 
 /// Σ l·r, Σ l², Σ r² over one run (equal lengths), non-finite samples taken as silence.
-fn run_sums(l: &[f32], r: &[f32]) -> [f64; 3] {
+/// The AVX2 version runs when `kernel` is the AVX2 one.
+fn run_sums(kernel: Kernel, l: &[f32], r: &[f32]) -> [f64; 3] {
     #[cfg(target_arch = "x86_64")]
-    if crate::dsp::simd::Kernel::detect().is_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA, just detected.
+    if kernel.is_avx2() {
+        // SAFETY: the AVX2 kernel exists only on a CPU with AVX2 and FMA.
         return unsafe { avx2::run_sums(l, r) };
     }
     run_sums_portable(l, r)
@@ -187,7 +191,7 @@ mod tests {
         }
         l[3] = f32::NEG_INFINITY;
         r[3] = f32::NAN;
-        let holes_inside = run_sums(&l, &r);
+        let holes_inside = run_sums(Kernel::detect(), &l, &r);
         assert!(holes_inside.iter().all(|v| v.is_finite()));
         let portable = run_sums_portable(&l, &r);
         for (a, b) in holes_inside.iter().zip(portable) {

@@ -284,8 +284,7 @@ impl TruePeakDetector {
             };
             let (s, h) = (self.buf[SAMPLES_AT + r].abs(), self.coarse[r].abs());
             let s_next = self.buf[SAMPLES_AT + r + 1].abs();
-            let sample_crest = (s > before) & (s >= h) & (s >= reach);
-            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            let (sample_crest, half_crest) = pair_crests(before, s, h, s_next, reach);
             u64::from(sample_crest) + u64::from(half_crest)
         };
         let mut count = crest(0);
@@ -294,8 +293,7 @@ impl TruePeakDetector {
         for (pair, h2) in points.zip(halves) {
             // Pair r + 1: the sample pair[0] between halves h2[0] and h2[1].
             let (before, s, h, s_next) = (h2[0].abs(), pair[0].abs(), h2[1].abs(), pair[1].abs());
-            let sample_crest = (s > before) & (s >= h) & (s >= reach);
-            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            let (sample_crest, half_crest) = pair_crests(before, s, h, s_next, reach);
             count += u64::from(sample_crest) + u64::from(half_crest);
         }
         let first = (0..len).find(|&r| crest(r) > 0).unwrap_or(0);
@@ -339,8 +337,7 @@ impl TruePeakDetector {
             let points = &self.buf[SAMPLES_AT + g0..SAMPLES_AT + g0 + count + 1];
             for (k, (pair, &half)) in points.windows(2).zip(&self.coarse[g0..]).enumerate() {
                 let (s, h, s_next) = (pair[0].abs(), half.abs(), pair[1].abs());
-                let sample_crest = (s > before) & (s >= h) & (s >= reach);
-                let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+                let (sample_crest, half_crest) = pair_crests(before, s, h, s_next, reach);
                 mask |= (u32::from(sample_crest) | u32::from(half_crest) << 1) << (2 * k);
                 before = h;
             }
@@ -377,8 +374,7 @@ impl TruePeakDetector {
         let halves = &self.coarse[g0..g0 + count];
         for (k, (pair, &half)) in points.windows(2).zip(halves).enumerate() {
             let (s, h, s_next) = (pair[0].abs(), half.abs(), pair[1].abs());
-            let sample_crest = (s > before) & (s >= h) & (s >= reach);
-            let half_crest = (h > s) & (h >= s_next) & (h >= reach);
+            let (sample_crest, half_crest) = pair_crests(before, s, h, s_next, reach);
             let grid = 2 * (g0 + k) as i32;
             at = self.candidates.put(at, sample_crest, grid, [before, s, h]);
             at = self
@@ -388,6 +384,18 @@ impl TruePeakDetector {
         }
         self.candidates.set_len(at);
     }
+}
+
+/// Whether a grid pair's points are crests (local maxima of the 2x grid, absolute values) that
+/// reach `reach`: the sample point `s` against the half points `before` and `h` on either side,
+/// and the half point `h` against the samples `s` and `s_next`. Above the point before and not
+/// below the point after, so a flat top counts once. Branch-free (`&`, not `&&`).
+#[inline(always)]
+fn pair_crests(before: f32, s: f32, h: f32, s_next: f32, reach: f32) -> (bool, bool) {
+    (
+        (s > before) & (s >= h) & (s >= reach),
+        (h > s) & (h >= s_next) & (h >= reach),
+    )
 }
 
 /// Largest of eight values, reduced as a tree.
