@@ -1,8 +1,9 @@
 //! The library unloaded (`dlclose`) after its editors were used, while the host's threads live
 //! on: each round loads the bundle, plays two stems and a master on the host's audio thread,
 //! opens a stem's and the master's editor in X11 windows of a private Xvfb (real embedding
-//! through the CLAP `gui` extension), waits until both painted, closes them, stops, drops every
-//! instance and unloads the library. The host's main thread, its audio thread and its X
+//! through the CLAP `gui` extension), waits until both painted, closes them (every thread the
+//! editors started must have ended when `gui.destroy` returns), stops, drops every instance and
+//! unloads the library. The host's main thread, its audio thread and its X
 //! connection stay alive across all rounds and end only afterwards. A thread or a per-thread
 //! destructor left in unmapped code would crash this process; a panic in a callback would
 //! abort it.
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::clap_host::{bundle_path, ClapBundle};
 use common::gui_host::{
-    notes, run_main_loop, wait_for_paints, AudioThread, GuiInstance, Input, Playback, ThreadRoles,
+    live_threads, notes, run_main_loop, threads_started_since, wait_for_paints, AudioThread,
+    GuiInstance, Input, Playback, ThreadRoles,
 };
 use common::state::configure_master;
 use common::xserver::{XHost, Xvfb};
@@ -64,23 +66,30 @@ fn round(
     }
     let playback = Playback::start(audio, tracks, RATE, BLOCK);
     run_main_loop(&mut instances, x, Duration::from_millis(300));
+    let threads_before = live_threads();
     let opened = vec![
         instances[0].open_editor(x, (0, 0), BACKGROUND),
         instances[2].open_editor(x, (900, 0), BACKGROUND),
     ];
     let painted = wait_for_paints(&mut instances, x, &opened, BACKGROUND_RGB, PAINT_TIMEOUT);
     run_main_loop(&mut instances, x, Duration::from_millis(300));
+    let closing = Instant::now();
     instances[0].close_editor(x);
     instances[2].close_editor(x);
+    let closed_in = closing.elapsed();
+    // Every thread the editors started (baseview's window threads, Mesa's under them) has
+    // ended by the time `gui.destroy` returned: nothing of theirs outlives the unload below.
+    let left = threads_started_since(&threads_before);
     let tracks = playback.stop();
     for (instance, track) in instances.iter_mut().zip(tracks) {
         instance.deactivate(track);
     }
     drop(instances);
     drop(bundle);
-    let ok = painted.iter().all(Option::is_some);
+    let ok = painted.iter().all(Option::is_some) && left.is_empty();
     println!(
-        "round {round}: editors painted {painted:?}; library mapped after the unload: {}",
+        "round {round}: editors painted {painted:?}, closed in {closed_in:.0?}; threads left after gui.destroy: {left:?}; \
+         library mapped after the unload: {}",
         library_mapped()
     );
     ok

@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod bulletin;
 pub mod editor;
+pub mod editor_thread;
 pub mod notes_board;
 pub mod overview;
 pub mod params;
@@ -112,7 +113,7 @@ impl Plugin for Stemcheck {
         },
     ];
 
-    type Editor = nice_plug_egui::EguiEditor<editor::MeterEditor>;
+    type Editor = editor_thread::JoiningEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 

@@ -710,6 +710,30 @@ pub fn wait_for_paints(
     }
 }
 
+/// The threads of this process now, by kernel id, with their names.
+pub fn live_threads() -> std::collections::BTreeMap<u32, String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task lists this process's threads")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let tid = entry.file_name().to_str()?.parse().ok()?;
+            // A thread that ended since the listing has no name to read: it is gone.
+            let name = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            Some((tid, name.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// The threads alive now that were not in `before` (a [`live_threads`] listing), as
+/// "id:name".
+pub fn threads_started_since(before: &std::collections::BTreeMap<u32, String>) -> Vec<String> {
+    live_threads()
+        .into_iter()
+        .filter(|(tid, _)| !before.contains_key(tid))
+        .map(|(tid, name)| format!("{tid}:{name}"))
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host handlers
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ pub mod stems_table;
 pub mod theme;
 pub mod timeline;
 
+use super::editor_thread::{JoiningEditor, WindowThread};
 use super::params::StemcheckParams;
 use super::readout::headline;
 use super::shared::{resolve_name, Shared};
@@ -36,7 +37,7 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
+    create_egui_editor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 use std::sync::Arc;
 use theme::Sizes;
@@ -54,21 +55,23 @@ pub fn default_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(LogicalSize::new(STEM_SIZE.0, STEM_SIZE.1), 1.0)
 }
 
-/// Creates the editor (called by the host on the main thread).
+/// Creates the editor (called by the host on the main thread); its windows are closed only
+/// after their thread ended (see `editor_thread`).
 pub fn create(
     state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
     params: Arc<StemcheckParams>,
     shared: Arc<Shared>,
-) -> Option<EguiEditor<MeterEditor>> {
+) -> Option<JoiningEditor> {
     let settings = EguiNiceSettings {
         title: "Stemcheck".to_owned(),
         resize_hint: ResizeHint::resizable()
             .with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)),
         ..Default::default()
     };
-    let app = MeterEditor::new(params, shared);
-    create_egui_editor(state, repaint, settings, app)
+    let thread = WindowThread::new();
+    let app = MeterEditor::new(params, shared).recording_window_thread(thread.clone());
+    create_egui_editor(state, repaint, settings, app).map(|e| JoiningEditor::new(e, thread))
 }
 
 /// The editor's own state: handles to the shared values and the latest snapshot read.
@@ -86,6 +89,8 @@ pub struct MeterEditor {
     restore_size: bool,
     /// The role drawn in the previous frame, to follow a role change with the default size.
     last_role: Option<Role>,
+    /// Where the window's thread is recorded when the window is built (the plugin's editor).
+    window_thread: Option<Arc<WindowThread>>,
 }
 
 impl MeterEditor {
@@ -102,7 +107,15 @@ impl MeterEditor {
             pass: TimelineCopy::default(),
             restore_size: false,
             last_role: None,
+            window_thread: None,
         }
+    }
+
+    /// Records each window's thread in `thread` when the window is built, so that closing the
+    /// editor can wait for that thread to end.
+    pub fn recording_window_thread(mut self, thread: Arc<WindowThread>) -> Self {
+        self.window_thread = Some(thread);
+        self
     }
 }
 
@@ -113,6 +126,9 @@ impl NiceEguiApp for MeterEditor {
         nice_gui_ctx: GuiContext,
         frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        if let Some(thread) = &self.window_thread {
+            thread.record_current();
+        }
         // baseview 0.4.2 workarounds: see `x11_window` (editors that never paint, and a crash
         // when the last editor closes).
         super::x11_window::keep_egl_loaded();
