@@ -18,7 +18,7 @@ use super::shared::{resolve_name, AnalysisView, ReportStatus, Shared};
 use crate::analysis::coverage::Coverage;
 use crate::dsp::snapshot::FLAG_PLAYING;
 use crate::registry::feed::LiveFeed;
-use crate::registry::{Registry, Role};
+use crate::registry::{Registry, Role, READ_PATIENCE};
 use crate::report::{
     build_report, write_report, BusInput, DeliveryInput, ReportInput, SumInput, Thresholds,
 };
@@ -253,7 +253,12 @@ pub fn gather(
             name,
             own_slot,
             true,
-            shared.snapshot.read().unwrap_or_default(),
+            // The master's audio thread publishes every block: wait out a write it was
+            // preempted in rather than report zeros.
+            shared
+                .snapshot
+                .read_until(Instant::now() + READ_PATIENCE)
+                .unwrap_or_default(),
         ),
         stems: list.stems,
         sum: None,

@@ -48,5 +48,5 @@ pub use handle::SlotHandle;
 pub use liveness::{Liveness, STALE_AFTER};
 pub use pressure::{Backoff, Hold, Pressure};
 pub use slot::{default_name, NameRecord, NameSource, Role, SlotReading, NAME_BYTES};
-pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION};
+pub use table::{Entry, LayoutHeader, Registry, CAPACITY, LAYOUT_VERSION, READ_PATIENCE};
 pub use tap::{AudioTap, TapRange, TapWriter};

@@ -5,6 +5,7 @@ use super::slot::{default_name, NameRecord, NameSource, Slot, SlotReading};
 use super::tap::AudioTap;
 use crossbeam_utils::CachePadded;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Slots in the process-wide table: 64 live stems are the design load, 256 the guarantee.
 pub const CAPACITY: usize = 256;
@@ -13,6 +14,10 @@ pub const CAPACITY: usize = 256;
 /// carry loudness).
 pub const LAYOUT_VERSION: u32 = 3;
 const MAGIC: u64 = u64::from_le_bytes(*b"STEMCHK\0");
+/// How long [`Registry::read_into`] waits, in all, for owners caught in the middle of a write
+/// (preempted between its first and last store). A scheduler time slice is a few
+/// milliseconds; this covers several on a loaded machine.
+pub const READ_PATIENCE: Duration = Duration::from_millis(100);
 
 /// Describes a table's layout, so that a reader can refuse one it would misread.
 #[repr(C)]
@@ -130,19 +135,28 @@ impl Registry {
     }
 
     /// Copies every live slot into `out` (cleared first). With `out`'s capacity at
-    /// [`Registry::capacity`] this does not allocate. Returns the number of slots skipped
-    /// because their owner was writing non-stop or changed while being read.
+    /// [`Registry::capacity`] this does not allocate. Off the audio thread only: it may sleep
+    /// while an owner finishes a write it was preempted in (up to [`READ_PATIENCE`] in all).
+    /// Returns the number of slots skipped because their owner was still mid-write after
+    /// that, or changed while being read.
     pub fn read_into(&self, out: &mut Vec<Entry>) -> usize {
         out.clear();
         if !self.header.is_readable() {
             return 0;
         }
         let mut skipped = 0;
+        // One deadline for the whole listing: an owner preempted in the middle of publishing
+        // is waited for (a stem skipped here would be left out of a pass or a report), but a
+        // listing never takes much longer than READ_PATIENCE.
+        let deadline = Instant::now() + READ_PATIENCE;
         for (index, slot) in self.slots.iter().enumerate() {
             let Some(generation) = slot.state.live_generation() else {
                 continue;
             };
-            let (Some(name), Some(reading)) = (slot.name.read(), slot.reading.read()) else {
+            let (Some(name), Some(reading)) = (
+                slot.name.read_until(deadline),
+                slot.reading.read_until(deadline),
+            ) else {
                 skipped += 1;
                 continue;
             };

@@ -30,8 +30,10 @@
 //! the run keeps only the positions that follow it, so the run (and the master's pass) goes on.
 
 use super::pressure::{Backoff, Pressure, WAIT_LIMIT};
+use super::table::READ_PATIENCE;
 use crate::sync::seqlock::SeqLock;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::time::Instant;
 
 /// Seconds of audio a tap keeps at least (the ring is rounded up to a power of two frames).
 pub const TAP_SECONDS: f64 = 2.5;
@@ -119,9 +121,13 @@ impl AudioTap {
         self.mask as usize + 1
     }
 
-    /// The range currently held (`None` only if the writer was mid-update for a long time).
+    /// The range currently held (`None` only if the writer was mid-update for longer than
+    /// [`READ_PATIENCE`]). Off the audio thread only: it waits out a writer preempted in the
+    /// middle of publishing, which would otherwise make frames that are there look missing.
     pub fn range(&self) -> Option<TapRange> {
-        self.range.read()
+        self.range
+            .read()
+            .or_else(|| self.range.read_until(Instant::now() + READ_PATIENCE))
     }
 
     fn index(&self, pos: i64) -> usize {
@@ -141,7 +147,7 @@ impl AudioTap {
             start: pos,
             end: pos,
         };
-        let Some(r1) = self.range.read() else {
+        let Some(r1) = self.range() else {
             return empty;
         };
         let want_end = pos + len as i64;
@@ -160,7 +166,7 @@ impl AudioTap {
         // Pairs with the writer's Release fence after it raised `start`: if any load above saw
         // a sample of a later block, the range read below sees that block's raised `start`.
         fence(Ordering::Acquire);
-        let Some(r2) = self.range.read() else {
+        let Some(r2) = self.range() else {
             return empty;
         };
         let lo = lo.max(r2.start);

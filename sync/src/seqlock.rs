@@ -122,6 +122,28 @@ impl<T: bytemuck::Pod> SeqLock<T> {
     pub fn read(&self) -> Option<T> {
         self.try_read(1000)
     }
+
+    /// Copies a consistent value, waiting until `deadline` for one (never on the audio
+    /// thread: it sleeps). [`SeqLock::read`] gives up within microseconds, which is too soon
+    /// when the writer was preempted in the middle of a write: the sequence stays odd until the
+    /// scheduler runs it again, milliseconds later on a loaded machine. A reader that must see
+    /// every value (not merely the latest when there is one) waits it out here, and still ends
+    /// at `deadline` should the writer never finish.
+    pub fn read_until(&self, deadline: std::time::Instant) -> Option<T> {
+        loop {
+            if let Some(value) = self.read() {
+                return Some(value);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            // Let the preempted writer run (under loom, a spin yields to the other threads).
+            #[cfg(not(loom))]
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            #[cfg(loom)]
+            spin();
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -167,6 +189,44 @@ mod tests {
         }
         writer.join().unwrap();
         assert_eq!(lock.read().unwrap().a, 200_000);
+    }
+
+    #[test]
+    fn a_reader_waits_out_a_writer_preempted_mid_write() {
+        use std::time::{Duration, Instant};
+        let lock = Arc::new(SeqLock::new(Pair {
+            a: 1,
+            b: 3,
+            c: [1; 6],
+        }));
+        // A writer that took the odd sequence number and then lost the CPU, as `write` does
+        // between its first and last store.
+        lock.seq.store(1, Ordering::Relaxed);
+        assert!(lock.read().is_none(), "a bounded read gives up on it");
+        let gave_up = Instant::now();
+        assert!(
+            lock.read_until(gave_up + Duration::from_millis(5))
+                .is_none(),
+            "a writer that never finishes: the wait ends at its deadline"
+        );
+        let writer = {
+            let lock = lock.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                // The rest of the interrupted `write`: its data, then the even number.
+                lock.store_words(&Pair {
+                    a: 2,
+                    b: 6,
+                    c: [2; 6],
+                });
+                lock.seq.store(2, Ordering::Release);
+            })
+        };
+        let p = lock
+            .read_until(Instant::now() + Duration::from_secs(10))
+            .expect("the value once the writer has finished");
+        assert_eq!((p.a, p.b, p.c), (2, 6, [2; 6]), "the finished write, whole");
+        writer.join().unwrap();
     }
 
     #[test]
