@@ -251,6 +251,11 @@ impl LiveFeed {
         if let Some(pass) = &mut self.pass {
             let advancing = range.end != pass.last_end;
             pass.last_end = range.end;
+            if range.end > pass.cursor {
+                // The master wrote past what was read (it had only paused): the pass is not
+                // read to its end, even if no chunk can be read yet (a stem is behind).
+                pass.finished = false;
+            }
             let target = if advancing && !offline {
                 range.end - self.trail
             } else {
@@ -889,5 +894,39 @@ mod tests {
         assert_eq!(feed.stems().len(), 2, "both stems were in the pass");
         assert_eq!(f.sum.skipped_frames, 0, "{f:?}");
         assert!(f.sum.null_depth_db.unwrap() < -100.0, "{f:?}");
+    }
+
+    #[test]
+    fn a_pass_read_to_a_pause_is_not_settled_once_the_master_moves_on() {
+        // Offline, the feed catches up with a master that paused (its thread was not
+        // scheduled), then the master writes on while a stem has not yet: the pass is not
+        // read to its end, so a report must not be written as if it were, and what is left
+        // counts as pending.
+        let reg = leaked(8);
+        let (m, mut master) = instance(reg, "Master", Role::Master);
+        let (_s, mut stem) = instance(reg, "01_S", Role::Stem);
+        let mut feed = LiveFeed::new(reg, master.tap().clone(), Some(m.index()));
+        feed.set_host_render(HostRender::Offline);
+        feed.poll();
+        let x = noise(2048, 5);
+        master.write(0, &[&x[..1024]]);
+        stem.write(0, &[&x[..1024]]);
+        feed.poll();
+        feed.poll();
+        assert!(feed.is_settled(), "read to the paused master's end");
+        master.write(1024, &[&x[1024..]]);
+        feed.poll();
+        assert!(
+            !feed.is_settled(),
+            "the master wrote on and the stem has not: not read to the end"
+        );
+        let c = feed.coverage().unwrap();
+        assert_eq!((c.frames, c.pending), (1024, 1024), "{c:?}");
+        stem.write(1024, &[&x[1024..]]);
+        feed.poll();
+        feed.poll();
+        assert!(feed.is_settled());
+        let c = feed.coverage().unwrap();
+        assert_eq!((c.frames, c.pending, c.unchecked()), (2048, 0, 0), "{c:?}");
     }
 }
