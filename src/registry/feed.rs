@@ -188,11 +188,13 @@ impl LiveFeed {
         })
     }
 
-    /// How the current pass has been covered so far, if one has started.
+    /// How the current pass has been covered so far, if one has started. What the master has
+    /// written past what was read is pending, from the master's tap as it is now: the
+    /// report thread may look after the master wrote on but before the next poll.
     pub fn coverage(&self) -> Option<Coverage> {
         self.pass.as_ref().map(|p| {
             let pending = match self.master.range() {
-                Some(r) if r.run == p.run && !p.finished => (r.end - p.cursor).max(0) as u64,
+                Some(r) if r.run == p.run => (r.end - p.cursor).max(0) as u64,
                 _ => 0,
             };
             Coverage {
@@ -211,12 +213,23 @@ impl LiveFeed {
 
     /// Whether the current pass has been read to the master's end and finished.
     pub fn is_finished(&self) -> bool {
-        self.pass.as_ref().is_some_and(|p| p.finished)
+        self.pass.as_ref().is_some_and(|p| self.read_to_the_end(p))
     }
 
     /// Whether there is nothing left to analyse: no pass yet, or the pass read to its end.
     pub fn is_settled(&self) -> bool {
-        self.pass.as_ref().is_none_or(|p| p.finished)
+        self.pass.as_ref().is_none_or(|p| self.read_to_the_end(p))
+    }
+
+    /// The pass was finished at the last poll and the master has written nothing of its run
+    /// since: the finished mark alone is as old as that poll, and a master whose thread had
+    /// paused may have written on (and stopped) before anyone reads it.
+    fn read_to_the_end(&self, p: &Pass) -> bool {
+        p.finished
+            && self
+                .master
+                .range()
+                .is_none_or(|r| r.run != p.run || r.end <= p.cursor)
     }
 
     /// Reads what the taps hold now and analyses it. Returns the number of master frames
@@ -915,6 +928,12 @@ mod tests {
         feed.poll();
         assert!(feed.is_settled(), "read to the paused master's end");
         master.write(1024, &[&x[1024..]]);
+        // Before the next poll (the report thread may look then): not settled, and pending.
+        assert!(
+            !feed.is_settled(),
+            "the master wrote on since the last poll"
+        );
+        assert_eq!(feed.coverage().unwrap().pending, 1024);
         feed.poll();
         assert!(
             !feed.is_settled(),
